@@ -1,0 +1,123 @@
+"""Sentence matching between two documents: links allowed in any order, many-to-one where a rewriter merged
+or split sentences or reused one sentence twice.
+
+A pair of sentences links when
+1. their character ratio reaches `verbatim` (copied text), or
+2. their similarity reaches `link` and is not dominated (at least `dominance` x the best similarity either
+   sentence has with anything), or
+3. their similarity reaches `context_link`, one is the other's best match, it is not dominated, and an
+   already accepted link lies within one paragraph of it on both sides (rewrites move blocks, not
+   sentences). This is iterated until nothing changes.
+Sentences with fewer than `min_tokens` content tokens link only as copies (rule 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from retold.config import AlignConfig
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """Sentence `i` of side a matches sentence `j` of side b (indices into the unit lists given to `match`)."""
+
+    i: int
+    j: int
+    score: float
+    verbatim: bool
+
+
+DOMINANCE = 0.6
+
+
+def match(
+    sim: NDArray[np.float64],
+    ratio: NDArray[np.float64],
+    para_a: Sequence[int],
+    para_b: Sequence[int],
+    short_a: Sequence[bool],
+    short_b: Sequence[bool],
+    cfg: AlignConfig,
+) -> list[Link]:
+    """Links between units of a (rows) and b (columns), sorted by (i, j).
+
+    Args:
+        sim: combined similarity, shape (n, m).
+        ratio: character ratio in [0, 1], same shape.
+        para_a, para_b: paragraph number of each unit.
+        short_a, short_b: True where a unit is too short to link on anything but a copy.
+        cfg: thresholds.
+    """
+    n, m = sim.shape
+    if n == 0 or m == 0:
+        return []
+    copy = ratio >= cfg.verbatim
+    short = np.asarray(short_a, dtype=bool)[:, None] | np.asarray(short_b, dtype=bool)[None, :]
+    s = np.where(short & ~copy, 0.0, sim)
+    s = np.where(copy, np.maximum(s, ratio), s)
+    best = np.maximum(s.max(axis=1, keepdims=True), s.max(axis=0, keepdims=True))
+    undominated = s >= DOMINANCE * best
+
+    accepted = copy | ((s >= cfg.link) & undominated)
+    pa = np.asarray(para_a)
+    pb = np.asarray(para_b)
+    candidates = (s >= cfg.context_link) & ~accepted
+    while candidates.any():
+        # Dominance against what is already accepted, so a rejected look-alike cannot block the true match.
+        row_best = np.where(accepted, s, 0.0).max(axis=1, keepdims=True)
+        col_best = np.where(accepted, s, 0.0).max(axis=0, keepdims=True)
+        free = np.where(candidates, s, 0.0)
+        weak = (
+            candidates
+            & (s >= DOMINANCE * np.maximum(row_best, col_best))
+            & ((free >= free.max(axis=1, keepdims=True)) | (free >= free.max(axis=0, keepdims=True)))
+        )
+        wi, wj = np.nonzero(weak)
+        ok = _supported(wi, wj, np.nonzero(accepted), pa, pb)
+        if not ok.any():
+            break
+        accepted[wi[ok], wj[ok]] = True
+        candidates[wi[ok], wj[ok]] = False
+    accepted &= ~_stray(accepted, copy)
+    ii, jj = np.nonzero(accepted)
+    return [Link(int(i), int(j), float(s[i, j]), bool(copy[i, j])) for i, j in zip(ii, jj, strict=True)]
+
+
+def _supported(
+    wi: NDArray[np.intp], wj: NDArray[np.intp], acc: tuple[NDArray[np.intp], NDArray[np.intp]],
+    pa: NDArray[np.int_], pb: NDArray[np.int_], exclude_self: bool = False,
+) -> NDArray[np.bool_]:
+    """For each pair (wi, wj): is an accepted link within one paragraph of it on both sides?"""
+    ai, bj = acc
+    if len(ai) == 0 or len(wi) == 0:
+        return np.zeros(len(wi), dtype=bool)
+    near = (np.abs(pa[wi][:, None] - pa[ai][None, :]) <= 1) & (np.abs(pb[wj][:, None] - pb[bj][None, :]) <= 1)
+    if exclude_self:
+        near &= ~((wi[:, None] == ai[None, :]) & (wj[:, None] == bj[None, :]))
+    return near.any(axis=1)
+
+
+def _stray(accepted: NDArray[np.bool_], copy: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Isolated links between two sentences that both have a supported link elsewhere: topical look-alikes.
+
+    A link is isolated when no other link touches a neighbouring sentence on both sides. A reworded sentence
+    reused out of place (a moved block) stays, because its own sentence has no better home.
+    """
+    ii, jj = np.nonzero(accepted)
+    units = np.arange(max(accepted.shape))
+    sup = _supported(ii, jj, (ii, jj), units, units, exclude_self=True)
+    out = np.zeros_like(accepted)
+    if len(ii) == 0:
+        return out
+    row_home = np.zeros(accepted.shape[0], dtype=bool)
+    col_home = np.zeros(accepted.shape[1], dtype=bool)
+    row_home[ii[sup]] = True
+    col_home[jj[sup]] = True
+    drop = ~sup & row_home[ii] & col_home[jj] & ~copy[ii, jj]
+    out[ii[drop], jj[drop]] = True
+    return out

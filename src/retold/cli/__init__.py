@@ -1,0 +1,121 @@
+"""The `retold` command line: thin Typer commands over `retold.api`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from retold import api
+from retold.errors import RetoldError
+
+app = typer.Typer(
+    name="retold",
+    help="Find copied, near-duplicate and rewritten versions of news articles, and show what was reused.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    raise typer.Exit(2)
+
+
+@app.command()
+def compare(
+    a: Annotated[Path, typer.Argument(help="First article (UTF-8 text file).")],
+    b: Annotated[Path, typer.Argument(help="Second article (UTF-8 text file).")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output: text (human) or json (pair JSON).")] = Format.text,
+) -> None:
+    """Align two articles: verdict, reused passages, and what each adds."""
+    try:
+        res = api.compare_files(a, b)
+    except RetoldError as exc:
+        _fail(exc)
+        return
+    if format is Format.json:
+        sys.stdout.write(json.dumps(res.to_json(), ensure_ascii=False) + "\n")
+    else:
+        from retold.cli.render import render_pair
+
+        render_pair(out, res, a.read_text(encoding="utf-8"), b.read_text(encoding="utf-8"))
+
+
+@app.command()
+def scan(
+    corpus: Annotated[list[Path], typer.Argument(help="Folder of .txt, .jsonl(.gz), .csv or .parquet; several allowed.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder for pairs.jsonl, manifest.jsonl, summary.json.")] = Path("retold-out"),
+    text_field: Annotated[str, typer.Option(help="Field holding the article text in JSONL/CSV/Parquet.")] = "text",
+    id_field: Annotated[str, typer.Option(help="Field holding the document id.")] = "id",
+    workers: Annotated[int, typer.Option(help="Processes for analysis and alignment (default: all cores).")] = 0,
+    all_pairs: Annotated[bool, typer.Option("--all-pairs", help="Also write candidate pairs judged unrelated.")] = False,
+) -> None:
+    """Find every copied, near-duplicate or rewritten pair in a corpus."""
+    from retold.cli.render import render_scan
+
+    n_workers = workers if workers > 0 else (os.cpu_count() or 1)
+    try:
+        with Progress(
+            TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=err, transient=True, disable=not err.is_terminal,
+        ) as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=total)
+                bar.update(tasks[stage], completed=done)
+
+            report = api.scan_corpus(
+                corpus, out_dir, text_field=text_field, id_field=id_field, workers=n_workers,
+                keep_unrelated=all_pairs, progress=progress,
+            )
+    except RetoldError as exc:
+        _fail(exc)
+        return
+    for e in report.errors[:20]:
+        err.print(f"[yellow]skipped:[/] {e}", highlight=False)
+    if len(report.errors) > 20:
+        err.print(f"[yellow]… and {len(report.errors) - 20} more skipped records (see manifest.jsonl)[/]")
+    render_scan(out, report)
+    if report.stats.documents == 0:
+        err.print("[bold red]error:[/] no readable documents in the input")
+        raise typer.Exit(2)
+
+
+@app.command()
+def demo(
+    data: Annotated[Path | None, typer.Option(help="Shared data folder (default: $RETOLD_DATA or ../shared/data).")] = None,
+) -> None:
+    """The founding case: seed 000 is a rewrite of seed 004. Shows verdict, passages, adds and drops."""
+    try:
+        root = api.data_dir(data)
+        a, b = root / api.SEED_A, root / api.SEED_B
+        res = api.compare_files(a, b)
+    except RetoldError as exc:
+        _fail(exc)
+        return
+    from retold.cli.render import render_pair
+
+    render_pair(out, res, a.read_text(encoding="utf-8"), b.read_text(encoding="utf-8"))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,116 @@
+"""Frozen per-stage configuration, validated at construction; `RetoldConfig` aggregates them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+from retold.errors import ConfigError
+
+
+def _check(cond: bool, msg: str) -> None:
+    if not cond:
+        raise ConfigError(msg)
+
+
+@dataclass(frozen=True, slots=True)
+class SketchConfig:
+    """MinHash/LSH parameters for the near-duplicate channel.
+
+    `bands` x `rows` must equal `num_perm`. The default 32x4 banding puts the LSH S-curve's midpoint near a
+    5-gram Jaccard of 0.42, so lightly edited copies (Jaccard 0.25-0.7) still collide; alignment verifies them.
+    """
+
+    shingle: int = 5
+    num_perm: int = 128
+    bands: int = 32
+    rows: int = 4
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        _check(self.shingle >= 1, f"shingle must be >= 1, got {self.shingle}")
+        _check(self.num_perm >= 1, f"num_perm must be >= 1, got {self.num_perm}")
+        _check(
+            self.bands * self.rows == self.num_perm,
+            f"bands x rows must equal num_perm: {self.bands} x {self.rows} != {self.num_perm}",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RewriteConfig:
+    """Rare-term channel: documents sharing enough IDF-weighted rare content terms become candidates.
+
+    `max_df` caps a term's document frequency (as a fraction of the corpus, but never below `min_df_cap`
+    documents); `min_score` is the weighted containment needed; `top_k` caps candidates per document.
+    """
+
+    max_df: float = 0.01
+    min_df_cap: int = 20
+    min_shared: int = 3
+    min_score: float = 0.2
+    top_k: int = 20
+
+    def __post_init__(self) -> None:
+        _check(0.0 < self.max_df <= 1.0, f"max_df must be in (0, 1], got {self.max_df}")
+        _check(self.min_df_cap >= 2, f"min_df_cap must be >= 2, got {self.min_df_cap}")
+        _check(self.min_shared >= 1, f"min_shared must be >= 1, got {self.min_shared}")
+        _check(0.0 <= self.min_score <= 1.0, f"min_score must be in [0, 1], got {self.min_score}")
+        _check(self.top_k >= 1, f"top_k must be >= 1, got {self.top_k}")
+
+
+@dataclass(frozen=True, slots=True)
+class AlignConfig:
+    """Sentence alignment thresholds.
+
+    A sentence pair links when its similarity reaches `link`, or `context_link` when a neighbouring pair on the
+    same diagonal is linked. A linked pair whose character ratio reaches `verbatim` is labelled verbatim.
+    Sentences with fewer than `min_tokens` content tokens link only at `verbatim` (headings, short quotes).
+    """
+
+    link: float = 0.35
+    context_link: float = 0.24
+    verbatim: float = 0.9
+    min_tokens: int = 4
+    cos_weight: float = 0.7
+
+    def __post_init__(self) -> None:
+        for name in ("link", "context_link", "verbatim", "cos_weight"):
+            v = getattr(self, name)
+            _check(0.0 <= v <= 1.0, f"{name} must be in [0, 1], got {v}")
+        _check(self.context_link <= self.link, "context_link must not exceed link")
+        _check(self.min_tokens >= 1, f"min_tokens must be >= 1, got {self.min_tokens}")
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictConfig:
+    """Coverage and verbatim-share cut-offs that map an alignment to a verdict (see `retold.verdict`)."""
+
+    near_duplicate_coverage: float = 0.8
+    near_duplicate_verbatim: float = 0.8
+    rewrite_coverage: float = 0.5
+    partial_chars: int = 80
+
+    def __post_init__(self) -> None:
+        for name in ("near_duplicate_coverage", "near_duplicate_verbatim", "rewrite_coverage"):
+            v = getattr(self, name)
+            _check(0.0 <= v <= 1.0, f"{name} must be in [0, 1], got {v}")
+        _check(self.partial_chars >= 0, "partial_chars must be >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class RetoldConfig:
+    """Every stage's configuration; `digest()` identifies it in stored results."""
+
+    sketch: SketchConfig = field(default_factory=SketchConfig)
+    rewrite: RewriteConfig = field(default_factory=RewriteConfig)
+    align: AlignConfig = field(default_factory=AlignConfig)
+    verdict: VerdictConfig = field(default_factory=VerdictConfig)
+
+    def digest(self) -> str:
+        """A short stable hash of all parameters."""
+        blob = json.dumps(asdict(self), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+DEFAULT_CONFIG = RetoldConfig()

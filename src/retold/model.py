@@ -1,0 +1,153 @@
+"""Typed records that flow between the stages; plain data, no behaviour beyond serialisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Label = Literal["verbatim", "paraphrase", "new", "attribution"]
+PassageLabel = Literal["verbatim", "paraphrase"]
+VerdictName = Literal["duplicate", "near-duplicate", "rewrite", "partial-reuse", "unrelated"]
+SentenceKind = Literal["text", "heading", "attribution"]
+Channel = Literal["exact", "minhash", "rewrite"]
+
+LABELS: tuple[Label, ...] = ("verbatim", "paraphrase", "new", "attribution")
+VERDICTS: tuple[VerdictName, ...] = ("duplicate", "near-duplicate", "rewrite", "partial-reuse", "unrelated")
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One input article. `text` is the original text; every offset in retold indexes it.
+
+    `origin` says where the record came from (``file`` or ``file:line``) for messages; stages never read it.
+    """
+
+    id: str
+    text: str
+    date: str | None = None
+    title: str | None = None
+    source: str | None = None
+    url: str | None = None
+    origin: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A labelled half-open character range ``[start, end)`` of a document's original text."""
+
+    start: int
+    end: int
+    label: Label
+
+    def to_json(self) -> dict[str, object]:
+        return {"start": self.start, "end": self.end, "label": self.label}
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence (or heading, or attribution line) as a span of the original text.
+
+    `tok_start`/`tok_end` index the document's token arrays; `paragraph` numbers paragraphs from 0.
+    """
+
+    start: int
+    end: int
+    tok_start: int
+    tok_end: int
+    paragraph: int
+    kind: SentenceKind
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A pair of documents worth aligning, found by one channel. `a < b` by corpus position."""
+
+    a: int
+    b: int
+    channel: Channel
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A run of aligned text: ``a[a_start:a_end]`` corresponds to ``b[b_start:b_end]``."""
+
+    label: PassageLabel
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+    score: float
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "label": self.label,
+            "a_start": self.a_start,
+            "a_end": self.a_end,
+            "b_start": self.b_start,
+            "b_end": self.b_end,
+            "score": round(self.score, 4),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """What `align` found between two documents: passages plus a full labelling of each side."""
+
+    passages: tuple[Passage, ...]
+    spans_a: tuple[Span, ...]
+    spans_b: tuple[Span, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SideSummary:
+    """Per-document part of a pair result."""
+
+    id: str
+    date: str | None
+    chars: int
+    coverage: float
+
+    def to_json(self) -> dict[str, object]:
+        return {"id": self.id, "date": self.date, "chars": self.chars, "coverage": round(self.coverage, 4)}
+
+
+@dataclass(frozen=True, slots=True)
+class PairResult:
+    """The verdict on one pair with its evidence; `to_json` is the fixed pair JSON."""
+
+    a: SideSummary
+    b: SideSummary
+    verdict: VerdictName
+    alignment: Alignment
+    channels: tuple[Channel, ...] = field(default=())
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "a": self.a.to_json(),
+            "b": self.b.to_json(),
+            "verdict": self.verdict,
+            "passages": [p.to_json() for p in self.alignment.passages],
+            "spans": {
+                "a": [s.to_json() for s in self.alignment.spans_a],
+                "b": [s.to_json() for s in self.alignment.spans_b],
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RecordError:
+    """An input record that could not be used; carried as a result so a batch run goes on."""
+
+    source: str
+    reason: str
+    line: int | None = None
+    id: str | None = None
+
+    def where(self) -> str:
+        """``file:line (id=…)`` for messages."""
+        loc = self.source if self.line is None else f"{self.source}:{self.line}"
+        return loc if self.id is None else f"{loc} (id={self.id})"
+
+    def __str__(self) -> str:
+        return f"{self.where()}: {self.reason}"

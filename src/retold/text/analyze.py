@@ -1,0 +1,126 @@
+"""Turn a Document into an `Analyzed` record: tokens, sentences and attribution spans, all as offsets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from retold.model import Document, Sentence, SentenceKind
+from retold.text.boilerplate import Boilerplate, date_header, find_boilerplate
+from retold.text.sentences import is_heading, paragraphs, sentences
+from retold.text.tokens import Tokens, is_stopword, stem, tokenize
+
+
+@dataclass(frozen=True, slots=True)
+class Analyzed:
+    """A document with everything the stages need; `doc.date` is filled from a leading date header."""
+
+    doc: Document
+    tokens: Tokens
+    stems: tuple[str, ...]
+    sentences: tuple[Sentence, ...]
+    boilerplate: tuple[Boilerplate, ...]
+
+    @property
+    def content_sentences(self) -> tuple[Sentence, ...]:
+        """Sentences that take part in matching (everything but attribution)."""
+        return tuple(s for s in self.sentences if s.kind != "attribution")
+
+    def content_tokens(self) -> list[str]:
+        """Normalised tokens of the matchable text, in order (attribution and header excluded)."""
+        norm = self.tokens.norm
+        return [norm[i] for s in self.sentences if s.kind != "attribution" for i in range(s.tok_start, s.tok_end)]
+
+    def content_stems(self) -> list[str]:
+        """Stems of content tokens without stopwords."""
+        st, norm = self.stems, self.tokens.norm
+        return [
+            st[i]
+            for s in self.sentences
+            if s.kind != "attribution"
+            for i in range(s.tok_start, s.tok_end)
+            if not is_stopword(norm[i])
+        ]
+
+
+def analyze(doc: Document) -> Analyzed:
+    """Tokenise and segment a document.
+
+    Args:
+        doc: the input document; its text is never modified.
+
+    Returns:
+        An `Analyzed` whose sentences are sorted, disjoint spans of ``doc.text``.
+
+    Example:
+        >>> a = analyze(Document("x", " date 2021-09-06 Hello there. Bye now.\\n\\n(Reuters)"))
+        >>> a.doc.date, [a.doc.text[s.start:s.end] for s in a.sentences]
+        ('2021-09-06', ['date 2021-09-06', 'Hello there.', 'Bye now.', '(Reuters)'])
+    """
+    text = doc.text
+    hdr_date, _ = date_header(text)
+    if doc.date is None and hdr_date is not None:
+        doc = replace(doc, date=hdr_date)
+    toks = tokenize(text)
+    bps = find_boilerplate(text)
+    starts = toks.starts
+    out: list[Sentence] = []
+
+    def add(s: int, e: int, para: int, kind: SentenceKind) -> None:
+        t0 = int(np.searchsorted(starts, s, "left"))
+        t1 = int(np.searchsorted(starts, e, "left"))
+        out.append(Sentence(s, e, t0, t1, para, kind))
+
+    bi = 0
+    for para, (ps, pe) in enumerate(paragraphs(text)):
+        pos = ps
+        pieces: list[tuple[int, int]] = []
+        # Cut attribution spans out of the paragraph; they become their own units.
+        while bi < len(bps) and bps[bi].start < pe:
+            b = bps[bi]
+            if b.end <= ps:
+                bi += 1
+                continue
+            if b.start > pos:
+                pieces.append((pos, b.start))
+            pieces.append((-1, -1))
+            add(max(b.start, ps), min(b.end, pe), para, "attribution")
+            pos = max(pos, b.end)
+            if b.end > pe:
+                break
+            bi += 1
+        if pos < pe:
+            pieces.append((pos, pe))
+        for s, e in pieces:
+            if s < 0:
+                continue
+            s, e = _trim(text, s, e)
+            if e <= s:
+                continue
+            if not _has_word(text, s, e):
+                if out and out[-1].paragraph == para:  # stray punctuation: glue to the previous unit
+                    prev = out.pop()
+                    add(prev.start, e, para, prev.kind)
+                else:
+                    add(s, e, para, "text")
+            elif is_heading(text, s, e) and (s, e) == _trim(text, ps, pe):
+                add(s, e, para, "heading")
+            else:
+                for ss, se in sentences(text, s, e):
+                    add(ss, se, para, "text")
+    out.sort(key=lambda x: x.start)
+    stems = tuple(stem(t) for t in toks.norm)
+    return Analyzed(doc, toks, stems, tuple(out), tuple(bps))
+
+
+def _trim(text: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return s, e
+
+
+def _has_word(text: str, s: int, e: int) -> bool:
+    return any(ch.isalnum() for ch in text[s:e])

@@ -1,0 +1,124 @@
+"""Recognise boilerplate that is not the article's own content: date headers, agency credits, picture credits,
+bylines and "Also read" lines. Spans are labelled, never deleted, and excluded from matching.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_AGENCIES = (
+    r"Reuters|Reuter|AP|AFP|PTI|IANS|ANI|UNI|Bloomberg|dpa|DPA|Xinhua|AAP|EFE|ANSA|Kyodo|Yonhap|TASS|"
+    r"Associated\s+Press|Press\s+Trust\s+of\s+India|Agencies|Agency|Agence\s+France-Presse"
+)
+
+DATE_HEADER_RE = re.compile(r"\A\s*date\s*:?\s+(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2})?)?", re.IGNORECASE)
+
+# Each pattern matches a whole attribution span; line patterns are anchored with MULTILINE.
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "agency",
+        re.compile(
+            r"\(\s*(?:with\s+)?(?:agency\s+)?inputs?\s+(?:from\s+)?[^()\n]{0,80}\)"
+            rf"|\(\s*(?:{_AGENCIES})(?:\s*(?:,|/|and|&)\s*(?:{_AGENCIES}))*\s*\)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "agency",
+        re.compile(
+            rf"^[ \t]*(?:[—–-]{{1,2}}|\|)?[ \t]*(?:with\s+inputs?\s+from|inputs?\s+from|source\s*:)\s+[^\n]{{0,80}}$"
+            rf"|^[ \t]*(?:[—–]|--?)[ \t]*(?:{_AGENCIES})[ \t]*\.?[ \t]*$"
+            rf"|^[ \t]*(?:{_AGENCIES})[ \t]*$",
+            re.IGNORECASE | re.MULTILINE,
+        ),
+    ),
+    # "— Agencies" or "- PTI" closing a paragraph
+    ("agency", re.compile(rf"[ \t]+(?:[—–]|--)[ \t]*(?:{_AGENCIES})[ \t]*\.?[ \t]*$", re.MULTILINE)),
+    # dateline with agency: "NEW DELHI (Reuters) -"
+    (
+        "agency",
+        re.compile(
+            rf"^[ \t]*[A-Z][A-Za-z .,'/-]{{1,40}}?,?[ \t]*(?:[A-Z][a-z]{{2,8}}\.?[ \t]+\d{{1,2}}[ \t]*)?"
+            rf"\((?:{_AGENCIES})\)[ \t]*[—–:-]{{1,2}}[ \t]*",
+            re.MULTILINE,
+        ),
+    ),
+    (
+        "picture",
+        re.compile(
+            r"^[ \t]*(?:Picture|Photo|Image|Pic|Photograph|Video|Graphic|Cover\s+image|Representational\s+image)s?"
+            r"[ \t]*(?:credits?|courtesy|source)?[ \t]*(?::|-|–|—|\|)[^\n]{0,120}$"
+            r"|^[ \t]*(?:Picture|Photo|Image)s?\s+(?:credits?|courtesy)\b[^\n]{0,120}$"
+            r"|\((?:Picture|Photo|Image|Pic|File\s+photo|Representational\s+(?:image|photo|picture))[^()\n]{0,100}\)"
+            r"|^[ \t]*(?:File\s+photo|Representational\s+(?:image|photo|picture))[^\n]{0,80}$",
+            re.IGNORECASE | re.MULTILINE,
+        ),
+    ),
+    (
+        "also-read",
+        re.compile(
+            r"^[ \t]*(?:also\s+read|read\s+also|read\s+more|also\s+see|also\s+watch|watch|related)[ \t]*[:|-][^\n]*$"
+            r"|^[ \t]*(?:also\s+read|read\s+also)\b[^\n]*$",
+            re.IGNORECASE | re.MULTILINE,
+        ),
+    ),
+    (
+        "byline",
+        re.compile(
+            r"^[ \t]*(?:Reporting|Writing|Editing|Additional\s+reporting|Compiled|Edited|Written)\s+by\b[^\n]{0,160}$"
+            r"|^[ \t]*By\s+[A-Z][\w.'-]*(?:\s+(?:[A-Z][\w.'-]*|and|&|de|van|von)){0,5}[ \t]*(?:,[^\n]{0,40})?$",
+            re.MULTILINE,
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Boilerplate:
+    """An attribution span and what kind of boilerplate it is."""
+
+    start: int
+    end: int
+    kind: str
+
+
+def date_header(text: str) -> tuple[str | None, int]:
+    """The date of a leading ``date YYYY-MM-DD`` header and where the header ends (0 when absent).
+
+    >>> date_header(" date 2021-09-06 Kabul: ...")
+    ('2021-09-06', 16)
+    """
+    m = DATE_HEADER_RE.match(text)
+    return (m.group(1), m.end()) if m else (None, 0)
+
+
+def find_boilerplate(text: str) -> list[Boilerplate]:
+    """Attribution spans of `text`, sorted and disjoint, trimmed of surrounding whitespace."""
+    found: list[Boilerplate] = []
+    _, hdr_end = date_header(text)
+    if hdr_end:
+        found.append(Boilerplate(len(text) - len(text.lstrip()), hdr_end, "date-header"))
+    for kind, pat in _PATTERNS:
+        for m in pat.finditer(text, hdr_end):
+            s, e = m.start(), m.end()
+            while s < e and text[s].isspace():
+                s += 1
+            while e > s and text[e - 1].isspace():
+                e -= 1
+            if e > s:
+                found.append(Boilerplate(s, e, kind))
+    return _merge(found)
+
+
+def _merge(spans: list[Boilerplate]) -> list[Boilerplate]:
+    """Union overlapping spans, keeping the kind of the earliest."""
+    out: list[Boilerplate] = []
+    for b in sorted(spans, key=lambda x: (x.start, -x.end)):
+        if out and b.start <= out[-1].end:
+            last = out[-1]
+            if b.end > last.end:
+                out[-1] = Boilerplate(last.start, b.end, last.kind)
+        else:
+            out.append(b)
+    return out

@@ -1,0 +1,54 @@
+"""Map an alignment to a verdict.
+
+Rules, in order (cut-offs in `VerdictConfig`):
+- ``duplicate``: the same content tokens after normalisation (attribution and date headers ignored);
+- ``unrelated``: less than `partial_chars` aligned on either side;
+- ``near-duplicate``: both sides at least `near_duplicate_coverage` covered, and at least
+  `near_duplicate_verbatim` of the aligned text verbatim;
+- ``rewrite``: both sides at least `rewrite_coverage` covered (most content shared, largely reworded);
+- ``partial-reuse``: anything else with aligned passages.
+"""
+
+from __future__ import annotations
+
+from retold.align.passages import coverage
+from retold.config import VerdictConfig
+from retold.model import Alignment, PairResult, SideSummary, VerdictName
+from retold.text.analyze import Analyzed
+
+
+def decide(
+    cov_a: float, cov_b: float, verbatim_chars: int, aligned_chars: tuple[int, int], identical: bool,
+    cfg: VerdictConfig,
+) -> VerdictName:
+    """The verdict from coverage numbers; symmetric in a and b.
+
+    >>> decide(0.84, 0.85, 300, (2000, 1900), False, VerdictConfig())
+    'rewrite'
+    """
+    if identical:
+        return "duplicate"
+    if max(aligned_chars) < cfg.partial_chars:
+        return "unrelated"
+    low = min(cov_a, cov_b)
+    share = verbatim_chars / max(1, sum(aligned_chars))
+    if low >= cfg.near_duplicate_coverage and share >= cfg.near_duplicate_verbatim:
+        return "near-duplicate"
+    if low >= cfg.rewrite_coverage:
+        return "rewrite"
+    return "partial-reuse"
+
+
+def judge(a: Analyzed, b: Analyzed, alignment: Alignment, cfg: VerdictConfig | None = None) -> PairResult:
+    """Verdict and per-side summary for an aligned pair."""
+    cfg = cfg or VerdictConfig()
+    cov_a, va, pa = coverage(alignment.spans_a)
+    cov_b, vb, pb = coverage(alignment.spans_b)
+    identical = bool(a.content_tokens()) and a.content_tokens() == b.content_tokens()
+    verdict = decide(cov_a, cov_b, va + vb, (va + pa, vb + pb), identical, cfg)
+    return PairResult(
+        a=SideSummary(a.doc.id, a.doc.date, len(a.doc.text), cov_a),
+        b=SideSummary(b.doc.id, b.doc.date, len(b.doc.text), cov_b),
+        verdict=verdict,
+        alignment=alignment,
+    )
