@@ -63,19 +63,21 @@ class RewriteConfig:
 class AlignConfig:
     """Sentence alignment thresholds.
 
-    A sentence pair links when its similarity reaches `link`, or `context_link` when a neighbouring pair on the
-    same diagonal is linked. A linked pair whose character ratio reaches `verbatim` is labelled verbatim.
+    A sentence pair links when its similarity reaches `link`, or `context_link` when an anchor (a link of at
+    least `anchor`) lies within one paragraph on both sides. A linked pair whose character ratio reaches
+    `verbatim` is labelled verbatim.
     Sentences with fewer than `min_tokens` content tokens link only at `verbatim` (headings, short quotes).
     """
 
     link: float = 0.35
     context_link: float = 0.24
+    anchor: float = 0.5
     verbatim: float = 0.9
     min_tokens: int = 4
     cos_weight: float = 0.7
 
     def __post_init__(self) -> None:
-        for name in ("link", "context_link", "verbatim", "cos_weight"):
+        for name in ("link", "context_link", "anchor", "verbatim", "cos_weight"):
             v = getattr(self, name)
             _check(0.0 <= v <= 1.0, f"{name} must be in [0, 1], got {v}")
         _check(self.context_link <= self.link, "context_link must not exceed link")
@@ -90,9 +92,10 @@ class VerdictConfig:
     near_duplicate_verbatim: float = 0.8
     rewrite_coverage: float = 0.5
     partial_chars: int = 80
+    min_passage_score: float = 0.5
 
     def __post_init__(self) -> None:
-        for name in ("near_duplicate_coverage", "near_duplicate_verbatim", "rewrite_coverage"):
+        for name in ("near_duplicate_coverage", "near_duplicate_verbatim", "rewrite_coverage", "min_passage_score"):
             v = getattr(self, name)
             _check(0.0 <= v <= 1.0, f"{name} must be in [0, 1], got {v}")
         _check(self.partial_chars >= 0, "partial_chars must be >= 0")

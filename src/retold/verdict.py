@@ -2,7 +2,8 @@
 
 Rules, in order (cut-offs in `VerdictConfig`):
 - ``duplicate``: the same content tokens after normalisation (attribution and date headers ignored);
-- ``unrelated``: less than `partial_chars` aligned on either side;
+- ``unrelated``: less than `partial_chars` aligned on either side, or no passage that is verbatim or scores at
+  least `min_passage_score` (weak paraphrase links alone are what independent reports of one event share);
 - ``near-duplicate``: both sides at least `near_duplicate_coverage` covered, and at least
   `near_duplicate_verbatim` of the aligned text verbatim;
 - ``rewrite``: both sides at least `rewrite_coverage` covered (most content shared, largely reworded);
@@ -19,16 +20,16 @@ from retold.text.analyze import Analyzed
 
 def decide(
     cov_a: float, cov_b: float, verbatim_chars: int, aligned_chars: tuple[int, int], identical: bool,
-    cfg: VerdictConfig,
+    evidence: float, cfg: VerdictConfig,
 ) -> VerdictName:
-    """The verdict from coverage numbers; symmetric in a and b.
+    """The verdict from coverage numbers; symmetric in a and b. `evidence` is the best passage score.
 
-    >>> decide(0.84, 0.85, 300, (2000, 1900), False, VerdictConfig())
+    >>> decide(0.84, 0.85, 300, (2000, 1900), False, 0.8, VerdictConfig())
     'rewrite'
     """
     if identical:
         return "duplicate"
-    if max(aligned_chars) < cfg.partial_chars:
+    if max(aligned_chars) < cfg.partial_chars or evidence < cfg.min_passage_score:
         return "unrelated"
     low = min(cov_a, cov_b)
     share = verbatim_chars / max(1, sum(aligned_chars))
@@ -45,7 +46,8 @@ def judge(a: Analyzed, b: Analyzed, alignment: Alignment, cfg: VerdictConfig | N
     cov_a, va, pa = coverage(alignment.spans_a)
     cov_b, vb, pb = coverage(alignment.spans_b)
     identical = bool(a.content_tokens()) and a.content_tokens() == b.content_tokens()
-    verdict = decide(cov_a, cov_b, va + vb, (va + pa, vb + pb), identical, cfg)
+    evidence = max((1.0 if p.label == "verbatim" else p.score for p in alignment.passages), default=0.0)
+    verdict = decide(cov_a, cov_b, va + vb, (va + pa, vb + pb), identical, evidence, cfg)
     return PairResult(
         a=SideSummary(a.doc.id, a.doc.date, len(a.doc.text), cov_a),
         b=SideSummary(b.doc.id, b.doc.date, len(b.doc.text), cov_b),

@@ -5,10 +5,12 @@ A pair of sentences links when
 1. their character ratio reaches `verbatim` (copied text), or
 2. their similarity reaches `link` and is not dominated (at least `dominance` x the best similarity either
    sentence has with anything), or
-3. their similarity reaches `context_link`, one is the other's best match, it is not dominated, and an
-   already accepted link lies within one paragraph of it on both sides (rewrites move blocks, not
-   sentences). This is iterated until nothing changes.
-Sentences with fewer than `min_tokens` content tokens link only as copies (rule 1).
+3. their similarity reaches `context_link`, one is the other's best remaining match, it is not dominated by
+   an accepted link, and an anchor (an accepted link of at least `anchor`) lies within one paragraph of it
+   on both sides (rewrites move blocks, not single sentences).
+Each sentence keeps at most its `MAX_LINKS` strongest links; an isolated link between two sentences that both
+have a supported link elsewhere is dropped as a topical look-alike. Sentences with fewer than `min_tokens`
+content tokens link only as copies (rule 1).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class Link:
 
 
 DOMINANCE = 0.6
+MAX_LINKS = 2
 
 
 def match(
@@ -67,8 +70,9 @@ def match(
     pa = np.asarray(para_a)
     pb = np.asarray(para_b)
     candidates = (s >= cfg.context_link) & ~accepted
-    while candidates.any():
-        # Dominance against what is already accepted, so a rejected look-alike cannot block the true match.
+    if candidates.any():
+        # Dominance against what is accepted, so a rejected look-alike cannot block the true match; support
+        # only from anchors, so weak links never vouch for each other.
         row_best = np.where(accepted, s, 0.0).max(axis=1, keepdims=True)
         col_best = np.where(accepted, s, 0.0).max(axis=0, keepdims=True)
         free = np.where(candidates, s, 0.0)
@@ -78,11 +82,9 @@ def match(
             & ((free >= free.max(axis=1, keepdims=True)) | (free >= free.max(axis=0, keepdims=True)))
         )
         wi, wj = np.nonzero(weak)
-        ok = _supported(wi, wj, np.nonzero(accepted), pa, pb)
-        if not ok.any():
-            break
+        ok = _supported(wi, wj, np.nonzero(accepted & ((s >= cfg.anchor) | copy)), pa, pb)
         accepted[wi[ok], wj[ok]] = True
-        candidates[wi[ok], wj[ok]] = False
+    accepted &= _best_per_sentence(np.where(accepted, s, 0.0), MAX_LINKS)
     accepted &= ~_stray(accepted, copy)
     ii, jj = np.nonzero(accepted)
     return [Link(int(i), int(j), float(s[i, j]), bool(copy[i, j])) for i, j in zip(ii, jj, strict=True)]
@@ -121,3 +123,12 @@ def _stray(accepted: NDArray[np.bool_], copy: NDArray[np.bool_]) -> NDArray[np.b
     drop = ~sup & row_home[ii] & col_home[jj] & ~copy[ii, jj]
     out[ii[drop], jj[drop]] = True
     return out
+
+
+def _best_per_sentence(s: NDArray[np.float64], k: int) -> NDArray[np.bool_]:
+    """Links among the k strongest of both their sentences: one sentence rarely feeds more than two."""
+    if s.size == 0:
+        return np.zeros(s.shape, dtype=bool)
+    kth_row = -np.sort(-s, axis=1)[:, min(k, s.shape[1]) - 1 : min(k, s.shape[1])]
+    kth_col = -np.sort(-s, axis=0)[min(k, s.shape[0]) - 1 : min(k, s.shape[0]), :]
+    return (s > 0) & (s >= kth_row) & (s >= kth_col)
