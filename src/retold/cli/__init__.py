@@ -33,7 +33,7 @@ class Format(str, Enum):
 
 
 def _fail(exc: Exception) -> None:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -90,7 +90,7 @@ def scan(
         _fail(exc)
         return
     for e in report.errors[:20]:
-        err.print(f"[yellow]skipped:[/] {e}", highlight=False)
+        err.print(f"[yellow]skipped:[/] {e}", highlight=False, soft_wrap=True)
     if len(report.errors) > 20:
         err.print(f"[yellow]… and {len(report.errors) - 20} more skipped records (see manifest.jsonl)[/]")
     render_scan(out, report)

@@ -1,0 +1,31 @@
+# Set-up and entry points. `make demo` and `make test` create .venv when missing and install the project.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install demo test scan-shared clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): $(PY) pyproject.toml
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(VENV)/bin/retold demo
+
+test: install
+	$(PY) -m pytest
+
+# The whole-corpus scan quoted in the README: seeds + BBC + Reuters-21578.
+scan-shared: install
+	$(VENV)/bin/retold scan ../shared/data/seeds ../shared/data/bbc/docs.jsonl.gz \
+		../shared/data/reuters21578/docs.jsonl.gz --text-field body --out out/shared-scan
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .hypothesis build src/*.egg-info

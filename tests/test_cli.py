@@ -1,0 +1,125 @@
+"""The CLI: compare (text/json), scan (outputs, manifest, bad records), demo; clear errors on bad input."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from retold.cli import app
+
+runner = CliRunner()
+
+
+def _write(path: Path, data: bytes | str) -> Path:
+    path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return path
+
+
+def test_compare_json_matches_pair_schema(seed_paths: tuple[Path, Path]) -> None:
+    a, b = seed_paths
+    res = runner.invoke(app, ["compare", str(a), str(b), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    p = json.loads(res.stdout)
+    assert set(p) == {"a", "b", "verdict", "passages", "spans"}
+    assert set(p["a"]) == {"id", "date", "chars", "coverage"}
+    assert p["verdict"] == "rewrite" and p["a"]["date"] == "2021-09-06"
+    text_a = a.read_text(encoding="utf-8")
+    assert p["spans"]["a"][0]["start"] == 0 and p["spans"]["a"][-1]["end"] == len(text_a)
+    for q in p["passages"]:
+        assert set(q) == {"label", "a_start", "a_end", "b_start", "b_end", "score"}
+
+
+def test_compare_text_shows_verdict_passages_and_adds(seed_paths: tuple[Path, Path]) -> None:
+    a, b = seed_paths
+    res = runner.invoke(app, ["compare", str(a), str(b)])
+    assert res.exit_code == 0, res.output
+    out = res.stdout
+    assert "REWRITE" in out and "Aligned passages" in out
+    assert "A adds" in out and "B adds" in out and "Dashty" in out and "attribution" in out
+
+
+def test_demo(seed_paths: tuple[Path, Path], shared_data: Path) -> None:
+    res = runner.invoke(app, ["demo", "--data", str(shared_data)])
+    assert res.exit_code == 0, res.output
+    assert "REWRITE" in res.stdout and "Fahim Dashty" in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.txt", None, "no such file"),
+        ("empty.txt", b"   \n", "empty text"),
+        ("binary.txt", b"abc\x00\x01\x02", "binary file"),
+        ("latin1.txt", "line one\ncaf\u00e9".encode("latin-1"), "invalid UTF-8 at byte 12 (line 2)"),
+    ],
+)
+def test_compare_bad_input_exits_nonzero_naming_the_file(
+    tmp_path: Path, seed_paths: tuple[Path, Path], name: str, content: bytes | None, message: str
+) -> None:
+    bad = tmp_path / name
+    if content is not None:
+        _write(bad, content)
+    res = runner.invoke(app, ["compare", str(seed_paths[0]), str(bad)])
+    assert res.exit_code == 2
+    assert name in res.stderr and message in res.stderr
+
+
+def test_scan_accounts_for_every_record(tmp_path: Path, seed_paths: tuple[Path, Path]) -> None:
+    a, b = (p.read_text(encoding="utf-8") for p in seed_paths)
+    lines = [
+        json.dumps({"id": "s0", "text": a}),
+        "{broken",
+        json.dumps({"id": "s4", "text": b, "date": "2021-09-05"}),
+        json.dumps({"id": "notext"}),
+        json.dumps({"id": "blank", "text": "   "}),
+        "",
+        json.dumps({"id": "s0", "text": "duplicate id"}),
+    ]
+    corpus = _write(tmp_path / "c.jsonl", "\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["scan", str(corpus), "--out", str(out), "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    manifest = [json.loads(x) for x in (out / "manifest.jsonl").read_text().splitlines()]
+    assert len(manifest) == 6  # the blank line is not a record
+    ok = {m["id"] for m in manifest if m["status"] == "ok"}
+    skipped = {(m["line"], m["id"]): m["reason"] for m in manifest if m["status"] == "skipped"}
+    assert ok == {"s0", "s4"}
+    assert set(skipped) == {(2, None), (4, "notext"), (5, "blank"), (7, "s0")}
+    assert "malformed JSON" in skipped[(2, None)] and "empty text" in skipped[(5, "blank")]
+    assert "duplicate id" in skipped[(7, "s0")]
+    assert "c.jsonl:2" in res.stderr  # the skip is reported with file and line
+    pairs = [json.loads(x) for x in (out / "pairs.jsonl").read_text().splitlines()]
+    assert [(p["a"]["id"], p["b"]["id"], p["verdict"]) for p in pairs] == [("s0", "s4", "rewrite")]
+    assert pairs[0]["a"]["date"] == "2021-09-06" and pairs[0]["b"]["date"] == "2021-09-05"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["documents"] == 2 and summary["skipped"] == 4 and summary["aligned_pairs"] >= 1
+
+
+def test_scan_text_folder_and_gz(tmp_path: Path, seed_paths: tuple[Path, Path]) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for p in seed_paths:
+        _write(folder / p.name, p.read_bytes())
+    _write(folder / "bad.txt", b"\xff\xfe\x00bin")
+    gz = tmp_path / "more.jsonl.gz"
+    with gzip.open(gz, "wt", encoding="utf-8") as fh:
+        fh.write(json.dumps({"id": "other", "body": "Completely unrelated text about cricket scores today."}) + "\n")
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["scan", str(folder), str(gz), "--text-field", "body", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    manifest = [json.loads(x) for x in (out / "manifest.jsonl").read_text().splitlines()]
+    assert sorted(m["status"] for m in manifest) == ["ok", "ok", "ok", "skipped"]
+    pairs = [json.loads(x) for x in (out / "pairs.jsonl").read_text().splitlines()]
+    assert {(p["a"]["id"], p["b"]["id"]) for p in pairs} == {(seed_paths[0].name, seed_paths[1].name)}
+
+
+def test_scan_with_no_readable_input_fails(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["scan", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert "nope.jsonl" in res.stderr
+    manifest = (tmp_path / "o" / "manifest.jsonl").read_text().splitlines()
+    assert len(manifest) == 1 and json.loads(manifest[0])["status"] == "skipped"
