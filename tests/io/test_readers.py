@@ -91,18 +91,6 @@ def test_read_text_file_invalid_utf8_names_byte_and_line(tmp_path: Path) -> None
     assert err.__cause__ is None and err.__suppress_context__  # no raw UnicodeDecodeError chained
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads any file")
-def test_read_text_file_permission_denied(tmp_path: Path) -> None:
-    path = tmp_path / "secret.txt"
-    path.write_text("hidden", encoding="utf-8")
-    path.chmod(0)
-    try:
-        with pytest.raises(InputError, match="cannot read file: Permission denied"):
-            read_text_file(path)
-    finally:
-        path.chmod(0o600)
-
-
 def test_read_errors_become_input_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from retold.io import readers
 
