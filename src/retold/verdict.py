@@ -4,8 +4,9 @@ Rules, in order (cut-offs in `VerdictConfig`):
 - ``duplicate``: the same content tokens after normalisation (attribution and date headers ignored);
 - ``unrelated``: less than `partial_chars` aligned on either side, or no passage that is verbatim or scores at
   least `min_passage_score` (weak paraphrase links alone are what independent reports of one event share);
-- ``near-duplicate``: both sides at least `near_duplicate_coverage` covered, and at least
-  `near_duplicate_verbatim` of the aligned text verbatim;
+- ``near-duplicate``: at least `near_duplicate_verbatim` of the aligned text verbatim, one side at least
+  `near_duplicate_coverage` covered and the other at least `rewrite_coverage` (the same text, lightly edited,
+  or one version extending the other);
 - ``rewrite``: both sides at least `rewrite_coverage` covered (most content shared, largely reworded);
 - ``partial-reuse``: anything else with aligned passages.
 """
@@ -31,13 +32,13 @@ def decide(
         return "duplicate"
     if max(aligned_chars) < cfg.partial_chars or evidence < cfg.min_passage_score:
         return "unrelated"
-    low = min(cov_a, cov_b)
+    low, high = sorted((cov_a, cov_b))
     share = verbatim_chars / max(1, sum(aligned_chars))
-    if low >= cfg.near_duplicate_coverage and share >= cfg.near_duplicate_verbatim:
-        return "near-duplicate"
-    if low >= cfg.rewrite_coverage:
-        return "rewrite"
-    return "partial-reuse"
+    if low < cfg.rewrite_coverage:
+        return "partial-reuse"
+    if share >= cfg.near_duplicate_verbatim:
+        return "near-duplicate" if high >= cfg.near_duplicate_coverage else "partial-reuse"
+    return "rewrite"
 
 
 def judge(a: Analyzed, b: Analyzed, alignment: Alignment, cfg: VerdictConfig | None = None) -> PairResult:
