@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,6 +26,9 @@ from retold.sketch.hashing import hash_tokens, ngram_hashes, text_fingerprint
 from retold.sketch.minhash import MinHashParams, signatures
 from retold.text.analyze import Analyzed, analyze
 from retold.verdict import judge
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called as work advances; `done` counts items finished so far."""
@@ -61,7 +65,9 @@ def sign(analyzed: Sequence[Analyzed], cfg: RetoldConfig) -> tuple[NDArray[np.ui
     return signatures(shingles, params), fingerprints
 
 
-def find_candidates(analyzed: Sequence[Analyzed], cfg: RetoldConfig, stats: ScanStats | None = None) -> list[CandidatePair]:
+def find_candidates(
+    analyzed: Sequence[Analyzed], cfg: RetoldConfig, stats: ScanStats | None = None
+) -> list[CandidatePair]:
     """All pairs proposed by the exact, MinHash/LSH and rare-term channels, merged."""
     sigs, fps = sign(analyzed, cfg)
     exact = exact_candidates(fps)
@@ -117,7 +123,7 @@ def _compare_job(job: tuple[Analyzed, Analyzed, RetoldConfig]) -> PairResult:
     return compare(*job)
 
 
-def _map(fn: Callable[[object], object], items: Iterable[object], workers: int) -> Iterator:  # type: ignore[type-arg]
+def _map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
     if workers <= 1:
         yield from map(fn, items)
         return
@@ -125,8 +131,8 @@ def _map(fn: Callable[[object], object], items: Iterable[object], workers: int) 
         yield from pool.map(fn, items, chunksize=64)
 
 
-def _ticker(progress: Progress | None) -> Callable[[str, int, Iterable[object]], Iterator]:  # type: ignore[type-arg]
-    def tick(stage: str, total: int, items: Iterable[object]) -> Iterator:  # type: ignore[type-arg]
+def _ticker(progress: Progress | None) -> Callable[[str, int, Iterable[T]], Iterator[T]]:
+    def tick(stage: str, total: int, items: Iterable[T]) -> Iterator[T]:
         done = 0
         if progress:
             progress(stage, 0, total)

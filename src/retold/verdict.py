@@ -20,8 +20,13 @@ from retold.text.analyze import Analyzed
 
 
 def decide(
-    cov_a: float, cov_b: float, verbatim_chars: int, aligned_chars: tuple[int, int], identical: bool,
-    evidence: float, cfg: VerdictConfig,
+    cov_a: float,
+    cov_b: float,
+    verbatim_chars: int,
+    aligned_chars: tuple[int, int],
+    identical: bool,
+    evidence: float,
+    cfg: VerdictConfig,
 ) -> VerdictName:
     """The verdict from coverage numbers; symmetric in a and b. `evidence` is the best passage score.
 

@@ -91,8 +91,12 @@ def match(
 
 
 def _supported(
-    wi: NDArray[np.intp], wj: NDArray[np.intp], acc: tuple[NDArray[np.intp], NDArray[np.intp]],
-    pa: NDArray[np.int_], pb: NDArray[np.int_], exclude_self: bool = False,
+    wi: NDArray[np.intp],
+    wj: NDArray[np.intp],
+    acc: tuple[NDArray[np.intp], ...],
+    pa: NDArray[np.int_],
+    pb: NDArray[np.int_],
+    exclude_self: bool = False,
 ) -> NDArray[np.bool_]:
     """For each pair (wi, wj): is an accepted link within one paragraph of it on both sides?"""
     ai, bj = acc
@@ -101,7 +105,8 @@ def _supported(
     near = (np.abs(pa[wi][:, None] - pa[ai][None, :]) <= 1) & (np.abs(pb[wj][:, None] - pb[bj][None, :]) <= 1)
     if exclude_self:
         near &= ~((wi[:, None] == ai[None, :]) & (wj[:, None] == bj[None, :]))
-    return near.any(axis=1)
+    found: NDArray[np.bool_] = near.any(axis=1)
+    return found
 
 
 def _stray(accepted: NDArray[np.bool_], copy: NDArray[np.bool_]) -> NDArray[np.bool_]:
@@ -131,4 +136,5 @@ def _best_per_sentence(s: NDArray[np.float64], k: int) -> NDArray[np.bool_]:
         return np.zeros(s.shape, dtype=bool)
     kth_row = -np.sort(-s, axis=1)[:, min(k, s.shape[1]) - 1 : min(k, s.shape[1])]
     kth_col = -np.sort(-s, axis=0)[min(k, s.shape[0]) - 1 : min(k, s.shape[0]), :]
-    return (s > 0) & (s >= kth_row) & (s >= kth_col)
+    keep: NDArray[np.bool_] = (s > 0) & (s >= kth_row) & (s >= kth_col)
+    return keep

@@ -11,7 +11,10 @@ _RANK: dict[Label, int] = {"new": 0, "paraphrase": 1, "verbatim": 2, "attributio
 
 
 def passages(
-    links: Sequence[Link], units_a: Sequence[int], units_b: Sequence[int], sents_a: Sequence[Sentence],
+    links: Sequence[Link],
+    units_a: Sequence[int],
+    units_b: Sequence[int],
+    sents_a: Sequence[Sentence],
     sents_b: Sequence[Sentence],
 ) -> list[Passage]:
     """Merge links that are adjacent on both sides and share a label into passages.
@@ -40,15 +43,15 @@ def passages(
         groups.setdefault(find(n), []).append(k)
     out: list[Passage] = []
     for grp in groups.values():
-        ia = [units_a[k.i] for k in grp]
-        jb = [units_b[k.j] for k in grp]
+        rows = [units_a[k.i] for k in grp]
+        cols = [units_b[k.j] for k in grp]
         out.append(
             Passage(
                 label="verbatim" if grp[0].verbatim else "paraphrase",
-                a_start=sents_a[min(ia)].start,
-                a_end=sents_a[max(ia)].end,
-                b_start=sents_b[min(jb)].start,
-                b_end=sents_b[max(jb)].end,
+                a_start=sents_a[min(rows)].start,
+                a_end=sents_a[max(rows)].end,
+                b_start=sents_b[min(cols)].start,
+                b_end=sents_b[max(cols)].end,
                 score=sum(k.score for k in grp) / len(grp),
             )
         )

@@ -89,4 +89,5 @@ def _dense(feats: Sequence[SentenceFeatures], vocab: dict[str, int]) -> NDArray[
             m[i, vocab[t]] = w
     norms = np.linalg.norm(m, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return m / norms
+    normalised: NDArray[np.float64] = m / norms
+    return normalised

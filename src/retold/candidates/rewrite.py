@@ -60,9 +60,7 @@ def rewrite_candidates(terms: Sequence[dict[str, float]], cfg: RewriteConfig) ->
             vals.append(w)
     if not vocab:
         return []
-    x = sp.csr_matrix(
-        (np.asarray(vals, dtype=np.float64), (np.asarray(rows), np.asarray(cols))), shape=(n, len(vocab))
-    )
+    x = sp.csr_matrix((np.asarray(vals, dtype=np.float64), (np.asarray(rows), np.asarray(cols))), shape=(n, len(vocab)))
     totals = np.asarray(x.sum(axis=1)).ravel()
     binary = x.copy()
     binary.data[:] = 1.0

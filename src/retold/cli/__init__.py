@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from retold import api
 from retold.errors import RetoldError
@@ -27,7 +27,7 @@ out = Console()
 err = Console(stderr=True)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
 
@@ -41,7 +41,9 @@ def _fail(exc: Exception) -> None:
 def compare(
     a: Annotated[Path, typer.Argument(help="First article (UTF-8 text file).")],
     b: Annotated[Path, typer.Argument(help="Second article (UTF-8 text file).")],
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output: text (human) or json (pair JSON).")] = Format.text,
+    format: Annotated[
+        Format, typer.Option("--format", "-f", help="Output: text (human) or json (pair JSON).")
+    ] = Format.text,
 ) -> None:
     """Align two articles: verdict, reused passages, and what each adds."""
     try:
@@ -59,12 +61,18 @@ def compare(
 
 @app.command()
 def scan(
-    corpus: Annotated[list[Path], typer.Argument(help="Folder of .txt, .jsonl(.gz), .csv or .parquet; several allowed.")],
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder for pairs.jsonl, manifest.jsonl, summary.json.")] = Path("retold-out"),
+    corpus: Annotated[
+        list[Path], typer.Argument(help="Folder of .txt, .jsonl(.gz), .csv or .parquet; several allowed.")
+    ],
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Output folder for pairs.jsonl, manifest.jsonl, summary.json.")
+    ] = Path("retold-out"),
     text_field: Annotated[str, typer.Option(help="Field holding the article text in JSONL/CSV/Parquet.")] = "text",
     id_field: Annotated[str, typer.Option(help="Field holding the document id.")] = "id",
     workers: Annotated[int, typer.Option(help="Processes for analysis and alignment (default: all cores).")] = 0,
-    all_pairs: Annotated[bool, typer.Option("--all-pairs", help="Also write candidate pairs judged unrelated.")] = False,
+    all_pairs: Annotated[
+        bool, typer.Option("--all-pairs", help="Also write candidate pairs judged unrelated.")
+    ] = False,
 ) -> None:
     """Find every copied, near-duplicate or rewritten pair in a corpus."""
     from retold.cli.render import render_scan
@@ -72,10 +80,15 @@ def scan(
     n_workers = workers if workers > 0 else (os.cpu_count() or 1)
     try:
         with Progress(
-            TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=err, transient=True, disable=not err.is_terminal,
+            TextColumn("{task.description:<10}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
         ) as bar:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def progress(stage: str, done: int, total: int) -> None:
                 if stage not in tasks:
@@ -83,8 +96,13 @@ def scan(
                 bar.update(tasks[stage], completed=done)
 
             report = api.scan_corpus(
-                corpus, out_dir, text_field=text_field, id_field=id_field, workers=n_workers,
-                keep_unrelated=all_pairs, progress=progress,
+                corpus,
+                out_dir,
+                text_field=text_field,
+                id_field=id_field,
+                workers=n_workers,
+                keep_unrelated=all_pairs,
+                progress=progress,
             )
     except RetoldError as exc:
         _fail(exc)
@@ -101,7 +119,9 @@ def scan(
 
 @app.command()
 def demo(
-    data: Annotated[Path | None, typer.Option(help="Shared data folder (default: $RETOLD_DATA or ../shared/data).")] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="Shared data folder (default: $RETOLD_DATA or ../shared/data).")
+    ] = None,
 ) -> None:
     """The founding case: seed 000 is a rewrite of seed 004. Shows verdict, passages, adds and drops."""
     try:

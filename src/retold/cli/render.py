@@ -37,8 +37,12 @@ def _spans_of(spans: tuple[Span, ...], label: str) -> list[Span]:
 def render_pair(console: Console, res: PairResult, text_a: str, text_b: str) -> None:
     """Print verdict, the passages side by side, what each side adds, and the attribution lines."""
     head = Text.assemble(
-        ("verdict: ", "bold"), (res.verdict.upper(), _VERDICT_STYLE[res.verdict]), "\n",
-        _side_lines(res, "a"), "\n", _side_lines(res, "b"),
+        ("verdict: ", "bold"),
+        (res.verdict.upper(), _VERDICT_STYLE[res.verdict]),
+        "\n",
+        _side_lines(res, "a"),
+        "\n",
+        _side_lines(res, "b"),
     )
     console.print(Panel(head, title="retold compare", expand=False))
 

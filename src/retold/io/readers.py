@@ -230,9 +230,7 @@ def _raw_lines(fh: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
         yield line, start, raw
 
 
-def _jsonl_record(
-    raw: bytes, start: int, source: str, name: str, line: int, text_field: str, id_field: str
-) -> _Item:
+def _jsonl_record(raw: bytes, start: int, source: str, name: str, line: int, text_field: str, id_field: str) -> _Item:
     try:
         decoded = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
