@@ -8,7 +8,7 @@ import numpy as np
 
 from retold.model import Document, Sentence, SentenceKind
 from retold.text.boilerplate import Boilerplate, date_header, find_boilerplate
-from retold.text.sentences import is_heading, paragraphs, sentences
+from retold.text.sentences import is_heading, paragraphs, sentences, trim
 from retold.text.tokens import Tokens, is_stopword, stem, tokenize
 
 
@@ -95,7 +95,7 @@ def analyze(doc: Document) -> Analyzed:
         for s, e in pieces:
             if s < 0:
                 continue
-            s, e = _trim(text, s, e)
+            s, e = trim(text, s, e)
             if e <= s:
                 continue
             if not _has_word(text, s, e):
@@ -104,7 +104,7 @@ def analyze(doc: Document) -> Analyzed:
                     add(prev.start, e, para, prev.kind)
                 else:
                     add(s, e, para, "text")
-            elif is_heading(text, s, e) and (s, e) == _trim(text, ps, pe):
+            elif is_heading(text, s, e) and (s, e) == trim(text, ps, pe):
                 add(s, e, para, "heading")
             else:
                 for ss, se in sentences(text, s, e):
@@ -112,14 +112,6 @@ def analyze(doc: Document) -> Analyzed:
     out.sort(key=lambda x: x.start)
     stems = tuple(stem(t) for t in toks.norm)
     return Analyzed(doc, toks, stems, tuple(out), tuple(bps))
-
-
-def _trim(text: str, s: int, e: int) -> tuple[int, int]:
-    while s < e and text[s].isspace():
-        s += 1
-    while e > s and text[e - 1].isspace():
-        e -= 1
-    return s, e
 
 
 def _has_word(text: str, s: int, e: int) -> bool:

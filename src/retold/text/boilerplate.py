@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from retold.text.sentences import trim
+
 _AGENCIES = (
     r"Reuters|Reuter|AP|AFP|PTI|IANS|ANI|UNI|Bloomberg|dpa|DPA|Xinhua|AAP|EFE|ANSA|Kyodo|Yonhap|TASS|"
     r"Associated\s+Press|Press\s+Trust\s+of\s+India|Agencies|Agency|Agence\s+France-Presse"
@@ -101,11 +103,7 @@ def find_boilerplate(text: str) -> list[Boilerplate]:
         found.append(Boilerplate(len(text) - len(text.lstrip()), hdr_end, "date-header"))
     for kind, pat in _PATTERNS:
         for m in pat.finditer(text, hdr_end):
-            s, e = m.start(), m.end()
-            while s < e and text[s].isspace():
-                s += 1
-            while e > s and text[e - 1].isspace():
-                e -= 1
+            s, e = trim(text, m.start(), m.end())
             if e > s:
                 found.append(Boilerplate(s, e, kind))
     return _merge(found)

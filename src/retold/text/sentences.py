@@ -74,11 +74,17 @@ def _is_abbreviation(text: str, para_start: int, dot: int) -> bool:
     return word in _ABBREV
 
 
-def _strip(text: str, s: int, e: int) -> Iterator[tuple[int, int]]:
+def trim(text: str, s: int, e: int) -> tuple[int, int]:
+    """Shrink ``[s, e)`` past surrounding whitespace (possibly to an empty span)."""
     while s < e and text[s].isspace():
         s += 1
     while e > s and text[e - 1].isspace():
         e -= 1
+    return s, e
+
+
+def _strip(text: str, s: int, e: int) -> Iterator[tuple[int, int]]:
+    s, e = trim(text, s, e)
     if e > s:
         yield (s, e)
 
