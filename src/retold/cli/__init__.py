@@ -136,6 +136,38 @@ def demo(
     render_pair(out, res, a.read_text(encoding="utf-8"), b.read_text(encoding="utf-8"))
 
 
+@app.command("eval")
+def eval_(
+    name: Annotated[str, typer.Argument(help="pan13, clough, mrpc, stsb, synthetic, seeds or all.")],
+    data: Annotated[
+        Path | None, typer.Option(help="Data in the format of ../shared/data/NAME (for all: the shared data folder).")
+    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the result as JSON to this file.")] = None,
+    detections: Annotated[Path | None, typer.Option(help="pan13: write detections as PAN XML here.")] = None,
+    workers: Annotated[int, typer.Option(help="Processes (pan13, synthetic; default: all cores).")] = 0,
+) -> None:
+    """Quality benchmarks on real data; prints a Markdown table."""
+    from retold.eval import runner
+
+    n_workers = workers if workers > 0 else (os.cpu_count() or 1)
+    opts = {"pan13": {"workers": n_workers, "detections_dir": detections}, "synthetic": {"workers": n_workers}}
+    try:
+        if name == "all":
+            root = data if data is not None else api.data_dir()
+            results = runner.run_all(root, **opts)
+            result = runner.combined(results, root)
+        else:
+            result = runner.run_one(name, data, **opts.get(name, {}))
+            results = [result]
+    except RetoldError as exc:
+        _fail(exc)
+        return
+    sys.stdout.write(runner.markdown(results) + "\n")
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

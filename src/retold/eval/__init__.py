@@ -1,0 +1,1 @@
+"""Quality benchmarks behind `retold eval`: each reads data in the format of ../shared/data/NAME."""
