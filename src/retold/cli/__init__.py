@@ -150,7 +150,10 @@ def eval_(
     from retold.eval import runner
 
     n_workers = workers if workers > 0 else (os.cpu_count() or 1)
-    opts = {"pan13": {"workers": n_workers, "detections_dir": detections}, "synthetic": {"workers": n_workers}}
+    opts: dict[str, dict[str, object]] = {
+        "pan13": {"workers": n_workers, "detections_dir": detections},
+        "synthetic": {"workers": n_workers},
+    }
     try:
         if name == "all":
             root = data if data is not None else api.data_dir()
