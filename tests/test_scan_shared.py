@@ -65,7 +65,9 @@ def test_every_record_accounted_for(scanned: tuple[ScanReport, list[dict]]) -> N
 
 def test_seed_pair_found_as_rewrite(scanned: tuple[ScanReport, list[dict]]) -> None:
     _, pairs = scanned
-    seed = [p for p in pairs if {p["a"]["id"], p["b"]["id"]} == {"000_eb1553226c65909d.txt", "004_8625c1f9bcc81fb5.txt"}]
+    seed = [
+        p for p in pairs if {p["a"]["id"], p["b"]["id"]} == {"000_eb1553226c65909d.txt", "004_8625c1f9bcc81fb5.txt"}
+    ]
     assert len(seed) == 1 and seed[0]["verdict"] == "rewrite"
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from retold import api
-from retold.model import Passage, PairResult, Span
+from retold.model import PairResult, Passage, Span
 
 
 @pytest.fixture(scope="module")

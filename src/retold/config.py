@@ -42,7 +42,7 @@ class RewriteConfig:
     """Rare-term channel: documents sharing enough IDF-weighted rare content terms become candidates.
 
     `max_df` caps a term's document frequency (as a fraction of the corpus, but never below `min_df_cap`
-    documents); `min_score` is the weighted containment needed; `top_k` caps candidates per document.
+    documents); `min_score` is the weighted containment needed; each document proposes at most `top_k` pairs (its best).
     """
 
     max_df: float = 0.01

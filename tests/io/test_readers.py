@@ -305,13 +305,13 @@ def test_not_gzip_at_all(tmp_path: Path) -> None:
 def test_csv_multiline_field_and_record_lines(tmp_path: Path) -> None:
     path = tmp_path / "news.csv"
     path.write_text(
-        'id,text,date\r\n'
+        "id,text,date\r\n"
         'a,"line one\nline two\nline three",2024-01-01\r\n'
-        'b,plain,\r\n'
-        '\r\n'
-        'c,,2024-01-03\r\n'
-        ',no id here,\r\n'
-        'short\r\n',
+        "b,plain,\r\n"
+        "\r\n"
+        "c,,2024-01-03\r\n"
+        ",no id here,\r\n"
+        "short\r\n",
         encoding="utf-8",
         newline="",
     )
@@ -335,7 +335,7 @@ def test_csv_missing_text_column_is_one_error(tmp_path: Path) -> None:
 
 def test_csv_overrides_and_invalid_utf8(tmp_path: Path) -> None:
     path = tmp_path / "reuters.csv"
-    data = b"\xef\xbb\xbfkey,body\nk1,good\nk2,caf\xe9\nk3,\"multi\nline\"\n"
+    data = b'\xef\xbb\xbfkey,body\nk1,good\nk2,caf\xe9\nk3,"multi\nline"\n'
     path.write_bytes(data)
     docs, errors = _split(list(iter_corpus([path], text_field="body", id_field="key")))
     assert [(d.id, d.text) for d in docs] == [("k1", "good"), ("k3", "multi\nline")]

@@ -86,16 +86,23 @@ def rewrite_candidates(terms: Sequence[dict[str, float]], cfg: RewriteConfig) ->
 
 
 def _top_k(a: np.ndarray, b: np.ndarray, score: np.ndarray, k: int) -> list[Candidate]:
-    """Keep a pair if it is among the k best of either document (caps fan-out from hub documents)."""
+    """Keep the pairs each document proposes: its k best-scoring pairs, ranked over all its pairs.
+
+    A pair stays when either document proposes it, so at most ``n_docs * k`` pairs survive; a document that
+    is the best match of many others (a wire story and its many reprints) keeps all of those pairs.
+    """
     if a.size == 0:
         return []
+    pair = np.arange(a.size)
+    doc = np.concatenate([a, b])
+    idx = np.concatenate([pair, pair])
+    sc = np.concatenate([score, score])
+    order = np.lexsort((idx, -sc, doc))
+    ranked = doc[order]
+    first = np.r_[0, np.flatnonzero(np.diff(ranked)) + 1]
+    rank = np.arange(ranked.size) - np.repeat(first, np.diff(np.r_[first, ranked.size]))
     keep = np.zeros(a.size, dtype=bool)
-    for side in (a, b):
-        order = np.lexsort((-score, side))
-        ranked = side[order]
-        first = np.r_[0, np.flatnonzero(np.diff(ranked)) + 1]
-        rank = np.arange(ranked.size) - np.repeat(first, np.diff(np.r_[first, ranked.size]))
-        keep[order[rank < k]] = True
+    keep[idx[order[rank < k]]] = True
     out = [
         Candidate(int(i), int(j), "rewrite", float(min(1.0, s)))
         for i, j, s in zip(a[keep], b[keep], score[keep], strict=True)

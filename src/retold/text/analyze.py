@@ -75,31 +75,32 @@ def analyze(doc: Document) -> Analyzed:
     bi = 0
     for para, (ps, pe) in enumerate(paragraphs(text)):
         pos = ps
-        pieces: list[tuple[int, int]] = []
-        # Cut attribution spans out of the paragraph; they become their own units.
+        # (start, end, is_attribution) in text order: attribution spans are cut out as units of their own.
+        pieces: list[tuple[int, int, bool]] = []
         while bi < len(bps) and bps[bi].start < pe:
             b = bps[bi]
             if b.end <= ps:
                 bi += 1
                 continue
             if b.start > pos:
-                pieces.append((pos, b.start))
-            pieces.append((-1, -1))
-            add(max(b.start, ps), min(b.end, pe), para, "attribution")
+                pieces.append((pos, b.start, False))
+            pieces.append((max(b.start, ps), min(b.end, pe), True))
             pos = max(pos, b.end)
             if b.end > pe:
                 break
             bi += 1
         if pos < pe:
-            pieces.append((pos, pe))
-        for s, e in pieces:
-            if s < 0:
+            pieces.append((pos, pe, False))
+        first = len(out)
+        for s, e, is_attr in pieces:
+            if is_attr:
+                add(s, e, para, "attribution")
                 continue
             s, e = trim(text, s, e)
             if e <= s:
                 continue
             if not _has_word(text, s, e):
-                if out and out[-1].paragraph == para:  # stray punctuation: glue to the previous unit
+                if len(out) > first:  # stray punctuation: glue to the unit just before it
                     prev = out.pop()
                     add(prev.start, e, para, prev.kind)
                 else:

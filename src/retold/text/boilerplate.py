@@ -29,10 +29,14 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "agency",
         re.compile(
-            rf"^[ \t]*(?:[—–-]{{1,2}}|\|)?[ \t]*(?:with\s+inputs?\s+from|inputs?\s+from|source\s*:)\s+[^\n]{{0,80}}$"
+            # "With inputs from PTI", "(Inputs from agencies)": the credited names are capitalised (or "agencies")
+            rf"^[ \t]*(?:[—–-]{{1,2}}|\|)?[ \t]*\(?(?i:with\s+)?(?i:agency\s+)?(?i:inputs?\s+from)\s+"
+            rf"(?:[A-Z][\w.&'-]*|(?i:agencies))(?:[ \t,&/]+(?:and[ \t]+)?(?:[A-Z][\w.&'-]*|(?i:agencies))){{0,5}}"
+            rf"\)?\.?[ \t]*$"
+            rf"|^[ \t]*(?i:source)[ \t]*:[ \t]*(?:[A-Z][\w.&'-]*)(?:[ \t,&/]+[A-Z][\w.&'-]*){{0,5}}\.?[ \t]*$"
             rf"|^[ \t]*(?:[—–]|--?)[ \t]*(?:{_AGENCIES})[ \t]*\.?[ \t]*$"
             rf"|^[ \t]*(?:{_AGENCIES})[ \t]*$",
-            re.IGNORECASE | re.MULTILINE,
+            re.MULTILINE,
         ),
     ),
     # "— Agencies" or "- PTI" closing a paragraph
@@ -68,8 +72,12 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "byline",
         re.compile(
-            r"^[ \t]*(?:Reporting|Writing|Editing|Additional\s+reporting|Compiled|Edited|Written)\s+by\b[^\n]{0,160}$"
-            r"|^[ \t]*By\s+[A-Z][\w.'-]*(?:\s+(?:[A-Z][\w.'-]*|and|&|de|van|von)){0,5}[ \t]*(?:,[^\n]{0,40})?$",
+            r"^[ \t]*(?:Reporting|Writing|Editing|Additional\s+reporting|Compiled|Edited|Written)\s+by\s+[A-Z][^\n]{0,160}$"
+            # "By Jane Doe" or "By Jane Doe, Reuters": names only, never "By Monday, the talks had ended."
+            r"|^[ \t]*By\s+(?!(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|"
+            r"April|May|June|July|August|September|October|November|December)\b)"
+            r"[A-Z][\w.'-]*(?:\s+(?:[A-Z][\w.'-]*|and|&|de|van|von)){0,5}"
+            r"(?:[ \t]*,[ \t]*[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,3})?[ \t]*$",
             re.MULTILINE,
         ),
     ),
@@ -101,8 +109,10 @@ def find_boilerplate(text: str) -> list[Boilerplate]:
     _, hdr_end = date_header(text)
     if hdr_end:
         found.append(Boilerplate(len(text) - len(text.lstrip()), hdr_end, "date-header"))
+    # Blank the header (same length, ending in a line break) so line-anchored patterns see its end as a line start.
+    view = " " * (hdr_end - 1) + "\n" + text[hdr_end:] if hdr_end else text
     for kind, pat in _PATTERNS:
-        for m in pat.finditer(text, hdr_end):
+        for m in pat.finditer(view, hdr_end):
             s, e = trim(text, m.start(), m.end())
             if e > s:
                 found.append(Boilerplate(s, e, kind))

@@ -16,9 +16,11 @@ _LINE_BREAK = re.compile(r"\n\s*")
 _SENT_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ])|[。！？]+[」』”’)]*")
 _ABBREV = frozenset(
     """mr mrs ms dr prof gen lt col sgt capt cpt maj adm cmdr sen rep gov pres st jr sr inc ltd co corp bros vs
-    etc no nos vol fig jan feb mar apr jun jul aug sep sept oct nov dec mt ft rev hon gen u.s u.k u.n e.g i.e
+    etc jan feb mar apr jun jul aug sep sept oct nov dec mt ft rev hon gen u.s u.k u.n e.g i.e
     a.m p.m dept univ est approx""".split()
 )
+# Abbreviations only when a number follows: "No. 10", but "he said no. He left".
+_NUMBER_ABBREV = frozenset({"no", "nos", "vol", "fig", "pp", "art", "sec"})
 _TERMINAL = re.compile(r"[.!?…:;\"'”’)\]。！？]\s*\Z")
 
 
@@ -71,6 +73,9 @@ def _is_abbreviation(text: str, para_start: int, dot: int) -> bool:
     word = text[j:dot].lower()
     if len(word) == 1 and word.isalpha():  # initials: "J. Smith"
         return True
+    if word in _NUMBER_ABBREV:
+        rest = text[dot + 1 : dot + 4].lstrip()
+        return bool(rest) and rest[0].isdigit()
     return word in _ABBREV
 
 

@@ -1,0 +1,284 @@
+"""Tests for retold.candidates.rewrite: rare-term selection and the rare-term candidate channel on a small planted
+corpus of invented-name articles with reworded copies."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+
+from retold.candidates.rewrite import rare_terms, rewrite_candidates
+from retold.config import RewriteConfig
+from retold.model import Document
+from retold.text.analyze import analyze
+from retold.text.tokens import stem, zipf
+
+_SYL = [
+    "zor",
+    "vath",
+    "quel",
+    "mir",
+    "drax",
+    "bol",
+    "kesh",
+    "ulm",
+    "tren",
+    "vosk",
+    "plin",
+    "garu",
+    "yth",
+    "omb",
+    "sarq",
+    "neth",
+    "jix",
+    "fal",
+    "rond",
+    "ekt",
+]
+
+
+def _names(count: int, seed: int = 7) -> list[str]:
+    """Distinct invented names, unseen in English (zipf 0) and with distinct stems."""
+    rng = random.Random(seed)
+    out: list[str] = []
+    stems: set[str] = set()
+    while len(out) < count:
+        name = "".join(rng.choice(_SYL) for _ in range(3)).capitalize()
+        low = name.lower()
+        if zipf(low) == 0.0 and stem(low) not in stems:
+            stems.add(stem(low))
+            out.append(name)
+    return out
+
+
+def _article(names: list[str], nums: list[str], style: int) -> str:
+    n1, n2, n3, n4 = names
+    a, b, c = nums
+    if style == 0:
+        return (
+            f"{n1} met {n2} in the city on Monday to talk about the new plan. "
+            f"Officials said {a} people would be moved before the winter, and the government agreed to pay {b} "
+            f"dollars for each family.\n\n"
+            f"{n3} told reporters the meeting was good, while {n4} said more work was needed. "
+            f"The report is expected in {c}."
+        )
+    return (
+        f"The new plan was discussed when {n2} and {n1} came together in the capital at the start of the week. "
+        f"Around {a} residents face relocation ahead of the cold season; every household will receive {b} dollars "
+        f"under a deal the authorities accepted.\n\n"
+        f"Speaking to the press, {n3} called the talks positive. {n4} argued that much remained to be done, and "
+        f"a final paper should arrive in {c}."
+    )
+
+
+N_BASE = 40
+PLANTED = {5: 40, 17: 41, 30: 42}
+
+
+def _nums(i: int) -> list[str]:
+    return [f"{1000 + 37 * i}", f"{5 + i},{100 + i}", f"{2030 + i}"]
+
+
+def _corpus(extra: str = "") -> list[str]:
+    names = _names(4 * N_BASE)
+    docs = [_article(names[4 * i : 4 * i + 4], _nums(i), 0) for i in range(N_BASE)]
+    for src in PLANTED:
+        # Same names and numbers, different common wording (and names in a different order).
+        docs.append(_article(names[4 * src : 4 * src + 4], _nums(src), 1))
+    return [d + extra for d in docs]
+
+
+def _terms(texts: list[str]) -> list[dict[str, float]]:
+    return [rare_terms(analyze(Document(str(n), t))) for n, t in enumerate(texts)]
+
+
+# --- rare_terms ----------------------------------------------------------------------------------------------
+
+
+def test_rare_terms_picks_names_and_numbers() -> None:
+    names = _names(4)
+    text = _article(names, ["1234", "5,600", "2031"], 0)
+    terms = rare_terms(analyze(Document("x", text)))
+    expected = {stem(n.lower()) for n in names} | {"1234", "5,600", "2031"}
+    assert set(terms) == expected
+    assert all(w == pytest.approx(9.0) for w in terms.values())  # unseen words and numbers weigh 9
+
+
+def test_rare_terms_skips_stopwords_common_words_and_short_tokens() -> None:
+    text = "The government said the people of the city would work on the new plan in 2021, and 7 of them left."
+    terms = rare_terms(analyze(Document("x", text)))
+    assert terms == {"2021": 9.0}
+
+
+def test_rare_terms_weights_follow_background_rarity() -> None:
+    terms = rare_terms(analyze(Document("x", "Zorvathquel visited Panjshir and Mazar last year.")))
+    assert terms["zorvathquel"] == pytest.approx(9.0)
+    assert 6.0 < terms[stem("panjshir")] < 9.0
+    assert set(terms) >= {"zorvathquel", stem("panjshir")}
+
+
+def test_rare_terms_keyed_by_stem_with_max_weight() -> None:
+    terms = rare_terms(analyze(Document("x", "Zorvathians and the Zorvathian met.")))
+    assert len(terms) == 1
+    (key,) = terms
+    assert key == stem("zorvathians") == stem("zorvathian")
+
+
+def test_rare_terms_ignore_attribution() -> None:
+    names = _names(2)
+    text = f"The {names[0]} plan was agreed on Monday.\nReporting by {names[1]} Vosk; Editing by Jane Doe"
+    terms = rare_terms(analyze(Document("x", text)))
+    assert stem(names[0].lower()) in terms
+    assert stem(names[1].lower()) not in terms
+    assert rare_terms(analyze(Document("x", ""))) == {}
+
+
+# --- rewrite_candidates --------------------------------------------------------------------------------------
+
+
+def test_planted_rewrites_are_found_and_nothing_else() -> None:
+    texts = _corpus()
+    cands = rewrite_candidates(_terms(texts), RewriteConfig())
+    assert {(c.a, c.b) for c in cands} == set(PLANTED.items())
+    for c in cands:
+        assert c.channel == "rewrite"
+        assert c.a < c.b
+        assert 0.0 <= c.score <= 1.0
+        assert c.score == pytest.approx(1.0)  # every rare term is shared
+    assert cands == sorted(cands, key=lambda c: (c.a, c.b))
+
+
+def test_shared_region_names_below_min_shared_do_not_pair() -> None:
+    """Groups of five articles share two mid-frequency invented terms: below `min_shared`, so no pairs."""
+    texts = _corpus()
+    extra = _names(20, seed=99)
+    texts = [
+        t + f"\n\nThe {extra[i % 10]} office and the {extra[10 + i % 10]} office were closed."
+        for i, t in enumerate(texts)
+    ]
+    cands = rewrite_candidates(_terms(texts), RewriteConfig())
+    assert {(c.a, c.b) for c in cands} == set(PLANTED.items())
+    # With min_shared=2 every same-group pair (2 shared terms, about 2/9 of the rare weight) becomes a candidate.
+    loose = rewrite_candidates(_terms(texts), RewriteConfig(min_shared=2, min_score=0.1, top_k=100))
+    assert {(c.a, c.b) for c in loose} > set(PLANTED.items())
+    for c in loose:
+        assert c.a % 10 == c.b % 10 or (c.a, c.b) in PLANTED.items()
+
+
+def test_df_cap_drops_a_term_present_in_every_document() -> None:
+    everywhere = " ".join(_names(3, seed=123))
+    texts = _corpus(extra=f"\n\nAlso present: {everywhere}.")
+    terms = _terms(texts)
+    assert all(sum(stem(w.lower()) in t for w in everywhere.split()) == 3 for t in terms)
+    # Default cap: max(20, 1% of 43) = 20 < 43, so the three shared terms are dropped.
+    cands = rewrite_candidates(terms, RewriteConfig())
+    assert {(c.a, c.b) for c in cands} == set(PLANTED.items())
+    # Raise the cap above the corpus size and every pair shares three rare terms.
+    wide = rewrite_candidates(terms, RewriteConfig(min_df_cap=100, top_k=100))
+    n = len(texts)
+    assert len(wide) == n * (n - 1) // 2
+    # max_df as a fraction works too: a cap of 100% keeps them.
+    assert len(rewrite_candidates(terms, RewriteConfig(max_df=1.0, top_k=100))) == n * (n - 1) // 2
+
+
+def test_terms_in_only_one_document_never_pair() -> None:
+    terms = [{"aa1": 9.0, "bb1": 9.0, "cc1": 9.0}, {"aa2": 9.0, "bb2": 9.0, "cc2": 9.0}]
+    assert rewrite_candidates(terms, RewriteConfig(min_shared=1, min_score=0.0)) == []
+
+
+def test_score_is_weighted_containment_of_the_smaller_document() -> None:
+    small = {"x1": 9.0, "x2": 9.0, "x3": 9.0}
+    big = {**small, **{f"y{k}": 9.0 for k in range(9)}}
+    other = {"x1": 9.0, "x2": 9.0, "z1": 9.0, "z2": 9.0}
+    cands = rewrite_candidates([small, big, other], RewriteConfig(min_shared=2, min_score=0.0))
+    by_pair = {(c.a, c.b): c.score for c in cands}
+    assert by_pair[(0, 1)] == pytest.approx(1.0)  # all of the small document is in the big one
+    assert by_pair[(0, 2)] == pytest.approx(2 / 3)
+    assert by_pair[(1, 2)] == pytest.approx(2 / 4)
+    assert all(0.0 <= s <= 1.0 for s in by_pair.values())
+    strict = rewrite_candidates([small, big, other], RewriteConfig(min_shared=2, min_score=0.6))
+    assert {(c.a, c.b) for c in strict} == {(0, 1), (0, 2)}
+    assert {(c.a, c.b) for c in rewrite_candidates([small, big, other], RewriteConfig(min_shared=3))} == {(0, 1)}
+
+
+def test_unequal_weights() -> None:
+    d0 = {"p": 9.0, "q": 4.0, "r": 1.0}
+    d1 = {"p": 9.0, "q": 4.0, "s": 16.0}
+    (c,) = rewrite_candidates([d0, d1], RewriteConfig(min_shared=2, min_score=0.0))
+    assert c.score == pytest.approx(13.0 / 14.0)
+
+
+def test_top_k_caps_candidates_in_a_dense_group() -> None:
+    """Ten documents sharing the same rare terms: top_k keeps far fewer than all 45 pairs."""
+    shared = {f"s{k}": 9.0 for k in range(3)}
+    terms = [{**shared, **{f"u{d}_{k}": 9.0 for k in range(d)}} for d in range(10)]
+    everything = rewrite_candidates(terms, RewriteConfig(min_score=0.0, top_k=100))
+    assert len(everything) == 45
+    for k in (1, 2, 3):
+        capped = rewrite_candidates(terms, RewriteConfig(min_score=0.0, top_k=k))
+        assert len(capped) < 45
+        pairs = {(c.a, c.b) for c in capped}
+        assert pairs <= {(c.a, c.b) for c in everything}
+        # Each document keeps (at least) its k best partners.
+        for d in range(10):
+            mine = sorted((c for c in everything if d in (c.a, c.b)), key=lambda c: -c.score)
+            best = mine[k - 1].score
+            assert all((c.a, c.b) in pairs for c in mine if c.score > best + 1e-12)
+
+
+def test_top_k_keeps_only_pairs_among_the_k_best_of_a_document() -> None:
+    # s(0,1) = 9/36 = 0.25 is the worst pair of both 0 and 1; s(0,2) = s(1,2) = 27/36 = 0.75.
+    terms = [
+        {"A": 9.0, "B": 9.0, "C": 9.0, "G": 3.0, "H": 3.0, "I": 3.0},
+        {"D": 9.0, "E": 9.0, "F": 9.0, "G": 3.0, "H": 3.0, "I": 3.0},
+        {"A": 9.0, "B": 9.0, "C": 9.0, "D": 9.0, "E": 9.0, "F": 9.0},
+    ]
+    everything = rewrite_candidates(terms, RewriteConfig(min_score=0.0))
+    assert {(c.a, c.b): round(c.score, 4) for c in everything} == {(0, 1): 0.25, (0, 2): 0.75, (1, 2): 0.75}
+    capped = rewrite_candidates(terms, RewriteConfig(min_score=0.0, top_k=1))
+    assert {(c.a, c.b) for c in capped} == {(0, 2), (1, 2)}
+
+
+def test_top_k_bounds_pairs_by_what_each_document_proposes() -> None:
+    """A hub that is every spoke's best match keeps those pairs (reprints of one wire story), yet the total
+    stays within n_docs * k."""
+    hub: dict[str, float] = {}
+    spokes = []
+    for d in range(8):
+        own = {f"t{d}_{k}": 9.0 for k in range(3)}
+        hub.update(own)
+        spokes.append(own)
+    cands = rewrite_candidates([hub, *spokes], RewriteConfig(min_score=0.0, top_k=2, min_df_cap=20))
+    assert {(c.a, c.b) for c in cands} == {(0, d) for d in range(1, 9)}
+    assert len(cands) <= 9 * 2
+
+
+def test_degenerate_inputs() -> None:
+    assert rewrite_candidates([], RewriteConfig()) == []
+    assert rewrite_candidates([{"a": 9.0}], RewriteConfig()) == []
+    assert rewrite_candidates([{}, {}, {}], RewriteConfig()) == []
+
+
+def test_candidates_do_not_depend_on_document_order_beyond_relabelling() -> None:
+    texts = _corpus()
+    terms = _terms(texts)
+    order = list(range(len(terms)))
+    random.Random(5).shuffle(order)
+    shuffled = [terms[i] for i in order]
+    cands = rewrite_candidates(shuffled, RewriteConfig())
+    back = {tuple(sorted((order[c.a], order[c.b]))) for c in cands}
+    assert back == set(PLANTED.items())
+    assert all(c.a < c.b for c in cands)
+
+
+def test_all_pairs_scores_symmetric_and_bounded() -> None:
+    rng = random.Random(11)
+    vocab = [f"w{k}" for k in range(12)]
+    terms = [{w: rng.choice([6.5, 7.0, 9.0]) for w in rng.sample(vocab, rng.randint(0, 8))} for _ in range(15)]
+    cands = rewrite_candidates(terms, RewriteConfig(min_shared=1, min_score=0.0, top_k=100))
+    for c in cands:
+        assert 0 <= c.a < c.b < len(terms)
+        assert 0.0 <= c.score <= 1.0
+    expected = {(i, j) for i, j in itertools.combinations(range(15), 2) if set(terms[i]) & set(terms[j])}
+    assert {(c.a, c.b) for c in cands} == expected
