@@ -67,6 +67,8 @@ class AlignConfig:
     least `anchor`) lies within one paragraph on both sides. A linked pair whose character ratio reaches
     `verbatim` is labelled verbatim.
     Sentences with fewer than `min_tokens` content tokens link only at `verbatim` (headings, short quotes).
+    Inside linked sentences, runs of at least `verbatim_run` identical tokens are verbatim, joined across gaps of
+    up to `verbatim_gap` tokens (OCR slips, one changed word).
     """
 
     link: float = 0.35
@@ -75,6 +77,8 @@ class AlignConfig:
     verbatim: float = 0.9
     min_tokens: int = 4
     cos_weight: float = 0.7
+    verbatim_run: int = 5
+    verbatim_gap: int = 2
 
     def __post_init__(self) -> None:
         for name in ("link", "context_link", "anchor", "verbatim", "cos_weight"):
@@ -82,6 +86,8 @@ class AlignConfig:
             _check(0.0 <= v <= 1.0, f"{name} must be in [0, 1], got {v}")
         _check(self.context_link <= self.link, "context_link must not exceed link")
         _check(self.min_tokens >= 1, f"min_tokens must be >= 1, got {self.min_tokens}")
+        _check(self.verbatim_run >= 1, f"verbatim_run must be >= 1, got {self.verbatim_run}")
+        _check(self.verbatim_gap >= 0, f"verbatim_gap must be >= 0, got {self.verbatim_gap}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from retold.align.aligner import align
 from retold.align.matching import Link
-from retold.align.passages import coverage, passages, sentence_labels, spans
+from retold.align.passages import Piece, coverage, link_pieces, merge_pieces, spans
 from retold.config import VerdictConfig
 from retold.model import LABELS, Alignment, Document, Passage, Sentence, Span
 from retold.text.analyze import Analyzed, analyze
@@ -318,67 +318,84 @@ def test_spans_cover_text_and_merge_equal_neighbours() -> None:
     #        0123456789012345678901234567
     text = "  One two.  Three.\n\n(AFP) Four. "
     sents = [_sent(2, 10), _sent(12, 18), _sent(20, 25, "attribution"), _sent(26, 31)]
-    out = spans(len(text), sents, ["verbatim", "verbatim", "attribution", "new"])
+    out = spans(text, sents, [True, True, False, False], [(2, 18)])
     assert out == [Span(0, 20, "verbatim"), Span(20, 26, "attribution"), Span(26, len(text), "new")]
+    out = spans(text, sents, [True, True, False, False], [(2, 10)])
+    assert out == [
+        Span(0, 12, "verbatim"),
+        Span(12, 20, "paraphrase"),
+        Span(20, 26, "attribution"),
+        Span(26, len(text), "new"),
+    ]
 
 
 def test_spans_edge_cases() -> None:
-    assert spans(0, [], []) == []
-    assert spans(5, [], []) == [Span(0, 5, "new")]
-    assert spans(10, [_sent(3, 6)], ["paraphrase"]) == [Span(0, 10, "paraphrase")]
-    assert spans(10, [_sent(0, 4), _sent(5, 9)], ["new", "verbatim"]) == [Span(0, 5, "new"), Span(5, 10, "verbatim")]
+    assert spans("", [], [], []) == []
+    assert spans("abcde", [], [], []) == [Span(0, 5, "new")]
+    assert spans("   abc    ", [_sent(3, 6)], [True], []) == [Span(0, 10, "paraphrase")]
+    assert spans("abcd efgh ", [_sent(0, 4), _sent(5, 9)], [False, True], [(5, 9)]) == [
+        Span(0, 5, "new"),
+        Span(5, 10, "verbatim"),
+    ]
+    # Verbatim paint never reaches unlinked or attribution text.
+    assert spans("abcd efgh ", [_sent(0, 4, "attribution"), _sent(5, 9)], [False, False], [(0, 10)]) == [
+        Span(0, 5, "attribution"),
+        Span(5, 10, "new"),
+    ]
 
 
-def test_coverage() -> None:
-    side = [Span(0, 10, "verbatim"), Span(10, 20, "attribution"), Span(20, 30, "paraphrase"), Span(30, 50, "new")]
-    assert coverage(side) == (0.5, 10, 10)
-    assert coverage([]) == (0.0, 0, 0)
-    assert coverage([Span(0, 9, "attribution")]) == (0.0, 0, 0)
-    assert coverage([Span(0, 9, "verbatim")]) == (1.0, 9, 0)
+def test_link_pieces_split_runs_and_reworded_stretches() -> None:
+    a = _an("The prime minister resigned on Monday after a long and bitter row over the budget plan.", "a")
+    b = _an(
+        "On Tuesday the prime minister resigned on Monday after a long and bitter quarrel over the budget plan.", "b"
+    )
+    link = Link(0, 0, 0.7, False)
+    pieces = link_pieces(link, a, b, 0, 0, min_run=5, max_gap=0)
+    labels = [(p.label, a.doc.text[p.a_start : p.a_end], b.doc.text[p.b_start : p.b_end]) for p in pieces]
+    assert labels == [
+        (
+            "verbatim",
+            "The prime minister resigned on Monday after a long and bitter",
+            "the prime minister resigned on Monday after a long and bitter",
+        ),
+        # A four-token run is too short to count as copied: it stays inside the reworded stretch.
+        ("paraphrase", "row over the budget plan", "quarrel over the budget plan"),
+    ]
+    # Swapping the sides swaps every piece.
+    back = link_pieces(link, b, a, 0, 0, min_run=5, max_gap=0)
+    assert [(p.label, p.b_start, p.b_end, p.a_start, p.a_end) for p in back] == [
+        (p.label, p.a_start, p.a_end, p.b_start, p.b_end) for p in pieces
+    ]
 
 
-def test_sentence_labels_strongest_wins() -> None:
-    sents = [_sent(0, 1), _sent(2, 3, "attribution"), _sent(4, 5), _sent(6, 7)]
-    units = [0, 2, 3]
-    links = [Link(0, 0, 0.5, False), Link(0, 1, 1.0, True), Link(1, 0, 0.4, False)]
-    assert sentence_labels(links, units, sents, "a") == ["verbatim", "attribution", "paraphrase", "new"]
-    # On side b, the column index picks the unit.
-    assert sentence_labels(links, [0, 2], [_sent(0, 1), _sent(2, 3), _sent(4, 5)], "b") == [
+def test_link_pieces_join_runs_across_a_small_gap() -> None:
+    a = _an("The committee approved the new budget for schools and hospitals in the northern region today.", "a")
+    b = _an("The committee approved the new budget for schools und hospitals in the northern region today.", "b")
+    link = Link(0, 0, 0.8, False)
+    assert [p.label for p in link_pieces(link, a, b, 0, 0, min_run=5, max_gap=0)] == [
+        "verbatim",
         "paraphrase",
-        "new",
         "verbatim",
     ]
+    (joined,) = link_pieces(link, a, b, 0, 0, min_run=5, max_gap=2)
+    assert joined.label == "verbatim" and (joined.a_start, joined.a_end) == (0, len(a.doc.text) - 1)
 
 
-def test_passages_merge_adjacent_links_with_the_same_label() -> None:
-    sa = [_sent(0, 10), _sent(11, 20), _sent(21, 30), _sent(31, 40, "attribution"), _sent(41, 50)]
-    sb = [_sent(0, 5), _sent(6, 15), _sent(16, 25), _sent(26, 35), _sent(36, 45)]
-    units_a = [0, 1, 2, 4]
-    units_b = [0, 1, 2, 3, 4]
-    links = [
-        Link(0, 0, 1.0, True),
-        Link(1, 1, 0.8, True),  # adjacent to the first on both sides: same passage
-        Link(2, 2, 0.5, False),  # adjacent, but a different label: new passage
-        Link(3, 3, 0.6, False),  # unit 3 is sentence 4: the attribution line in between breaks adjacency
-        Link(0, 4, 0.9, True),  # far on side b: its own passage
+def test_merge_pieces_across_sentences_but_not_across_attribution() -> None:
+    text = "Alpha beta gamma delta epsilon. Zeta eta theta iota kappa.\n\n(Reuters)\n\nLambda mu nu xi omicron."
+    a = _an(text, "a")
+    b = _an(text.replace("(Reuters)", "Filler words stand here."), "b")
+    s = a.sentences
+    pieces = [
+        Piece("verbatim", x.start, x.end, y.start, y.end, 1.0)
+        for x, y in zip(s, b.sentences, strict=False)
+        if x.kind != "attribution"
     ]
-    out = passages(links, units_a, units_b, sa, sb)
-    assert out == [
-        Passage("verbatim", 0, 20, 0, 15, 0.9),
-        Passage("verbatim", 0, 10, 36, 45, 0.9),
-        Passage("paraphrase", 21, 30, 16, 25, 0.5),
-        Passage("paraphrase", 41, 50, 26, 35, 0.6),
-    ]
-
-
-def test_passages_many_to_one() -> None:
-    sa = [_sent(0, 10), _sent(11, 20)]
-    sb = [_sent(0, 30)]
-    links = [Link(0, 0, 0.6, False), Link(1, 0, 0.4, False)]
-    (p,) = passages(links, [0, 1], [0], sa, sb)
-    assert (p.label, p.a_start, p.a_end, p.b_start, p.b_end) == ("paraphrase", 0, 20, 0, 30)
-    assert p.score == pytest.approx(0.5)
-    assert passages([], [0], [0], sa, sb) == []
+    pieces = [p for p in pieces]
+    out = merge_pieces(
+        pieces[:2] + [Piece("verbatim", s[3].start, s[3].end, b.sentences[3].start, b.sentences[3].end, 1.0)], a, b, 2
+    )
+    assert [(p.a_start, p.a_end) for p in out] == [(s[0].start, s[1].end), (s[3].start, s[3].end)]
 
 
 def test_judge_verdicts_on_alignments() -> None:

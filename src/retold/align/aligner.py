@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from retold.align.matching import match
-from retold.align.passages import passages, sentence_labels, spans
+from retold.align.passages import link_pieces, merge_pieces, spans
 from retold.align.similarity import combine, cosine_matrix, ratio_matrix, sentence_features
 from retold.config import AlignConfig
 from retold.model import Alignment
@@ -31,13 +31,22 @@ def align(a: Analyzed, b: Analyzed, cfg: AlignConfig | None = None) -> Alignment
     links = match(
         sim,
         ratio,
-        [a.sentences[n].paragraph for n in units_a],
-        [b.sentences[n].paragraph for n in units_b],
         [f.content_tokens < cfg.min_tokens for f in fa],
         [f.content_tokens < cfg.min_tokens for f in fb],
         cfg,
     )
-    psg = passages(links, units_a, units_b, a.sentences, b.sentences)
-    spans_a = spans(len(a.doc.text), a.sentences, sentence_labels(links, units_a, a.sentences, "a"))
-    spans_b = spans(len(b.doc.text), b.sentences, sentence_labels(links, units_b, b.sentences, "b"))
+    pieces = [
+        piece
+        for k in links
+        for piece in link_pieces(k, a, b, units_a[k.i], units_b[k.j], cfg.verbatim_run, cfg.verbatim_gap)
+    ]
+    psg = merge_pieces(pieces, a, b, cfg.verbatim_gap)
+    linked_a = [False] * len(a.sentences)
+    linked_b = [False] * len(b.sentences)
+    for k in links:
+        linked_a[units_a[k.i]] = True
+        linked_b[units_b[k.j]] = True
+    verbatim = [p for p in psg if p.label == "verbatim"]
+    spans_a = spans(a.doc.text, a.sentences, linked_a, [(p.a_start, p.a_end) for p in verbatim])
+    spans_b = spans(b.doc.text, b.sentences, linked_b, [(p.b_start, p.b_end) for p in verbatim])
     return Alignment(tuple(psg), tuple(spans_a), tuple(spans_b))

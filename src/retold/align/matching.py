@@ -6,8 +6,8 @@ A pair of sentences links when
 2. their similarity reaches `link` and is not dominated (at least `dominance` x the best similarity either
    sentence has with anything), or
 3. their similarity reaches `context_link`, one is the other's best remaining match, it is not dominated by
-   an accepted link, and an anchor (an accepted link of at least `anchor`) lies within one paragraph of it
-   on both sides (rewrites move blocks, not single sentences).
+   an accepted link, and an anchor (an accepted link of at least `anchor`) lies within `CONTEXT` sentences of
+   it on both sides (rewrites move blocks, not single sentences).
 Each sentence keeps at most its `MAX_LINKS` strongest links; an isolated link between two sentences that both
 have a supported link elsewhere is dropped as a topical look-alike. Sentences with fewer than `min_tokens`
 content tokens link only as copies (rule 1).
@@ -36,13 +36,12 @@ class Link:
 
 DOMINANCE = 0.6
 MAX_LINKS = 2
+CONTEXT = 3
 
 
 def match(
     sim: NDArray[np.float64],
     ratio: NDArray[np.float64],
-    para_a: Sequence[int],
-    para_b: Sequence[int],
     short_a: Sequence[bool],
     short_b: Sequence[bool],
     cfg: AlignConfig,
@@ -52,7 +51,6 @@ def match(
     Args:
         sim: combined similarity, shape (n, m).
         ratio: character ratio in [0, 1], same shape.
-        para_a, para_b: paragraph number of each unit.
         short_a, short_b: True where a unit is too short to link on anything but a copy.
         cfg: thresholds.
     """
@@ -67,8 +65,7 @@ def match(
     undominated = s >= DOMINANCE * best
 
     accepted = copy | ((s >= cfg.link) & undominated)
-    pa = np.asarray(para_a)
-    pb = np.asarray(para_b)
+    units = np.arange(max(n, m))
     candidates = (s >= cfg.context_link) & ~accepted
     if candidates.any():
         # Dominance against what is accepted, so a rejected look-alike cannot block the true match; support
@@ -82,7 +79,7 @@ def match(
             & ((free >= free.max(axis=1, keepdims=True)) | (free >= free.max(axis=0, keepdims=True)))
         )
         wi, wj = np.nonzero(weak)
-        ok = _supported(wi, wj, np.nonzero(accepted & ((s >= cfg.anchor) | copy)), pa, pb)
+        ok = _supported(wi, wj, np.nonzero(accepted & ((s >= cfg.anchor) | copy)), units, units, CONTEXT)
         accepted[wi[ok], wj[ok]] = True
     accepted &= _best_per_sentence(np.where(accepted, s, 0.0), MAX_LINKS)
     accepted &= ~_stray(accepted, copy)
@@ -96,13 +93,14 @@ def _supported(
     acc: tuple[NDArray[np.intp], ...],
     pa: NDArray[np.int_],
     pb: NDArray[np.int_],
+    window: int,
     exclude_self: bool = False,
 ) -> NDArray[np.bool_]:
-    """For each pair (wi, wj): is an accepted link within one paragraph of it on both sides?"""
+    """For each pair (wi, wj): is an accepted link within `window` positions of it on both sides?"""
     ai, bj = acc
     if len(ai) == 0 or len(wi) == 0:
         return np.zeros(len(wi), dtype=bool)
-    near = (np.abs(pa[wi][:, None] - pa[ai][None, :]) <= 1) & (np.abs(pb[wj][:, None] - pb[bj][None, :]) <= 1)
+    near = (np.abs(pa[wi][:, None] - pa[ai][None, :]) <= window) & (np.abs(pb[wj][:, None] - pb[bj][None, :]) <= window)
     if exclude_self:
         near &= ~((wi[:, None] == ai[None, :]) & (wj[:, None] == bj[None, :]))
     found: NDArray[np.bool_] = near.any(axis=1)
@@ -117,7 +115,7 @@ def _stray(accepted: NDArray[np.bool_], copy: NDArray[np.bool_]) -> NDArray[np.b
     """
     ii, jj = np.nonzero(accepted)
     units = np.arange(max(accepted.shape))
-    sup = _supported(ii, jj, (ii, jj), units, units, exclude_self=True)
+    sup = _supported(ii, jj, (ii, jj), units, units, 1, exclude_self=True)
     out = np.zeros_like(accepted)
     if len(ii) == 0:
         return out

@@ -1,28 +1,109 @@
-"""From sentence links to passages (runs of adjacent links) and to a full labelling of each side's text."""
+"""From sentence links to passages and to a labelling of every character of each side.
+
+Inside each linked sentence pair, runs of at least `verbatim_run` identical tokens (an Indel/LCS alignment of
+the two token sequences, via rapidfuzz) are verbatim pieces; what lies between them, when both sides have words
+there, is a paraphrase piece. A pair of near-identical sentences (a copy link) is one verbatim piece. Pieces that
+follow each other on both sides merge into passages, verbatim ones across small gaps (OCR slips, a changed
+word), so a copied block is one passage however it was split into sentences.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from rapidfuzz.distance import Indel
 
 from retold.align.matching import Link
 from retold.model import Label, Passage, Sentence, Span
+from retold.text.analyze import Analyzed
 
-_RANK: dict[Label, int] = {"new": 0, "paraphrase": 1, "verbatim": 2, "attribution": 3}
+_CODE: dict[Label, int] = {"new": 0, "paraphrase": 1, "verbatim": 2, "attribution": 3}
+_LABEL: tuple[Label, ...] = ("new", "paraphrase", "verbatim", "attribution")
 
 
-def passages(
-    links: Sequence[Link],
-    units_a: Sequence[int],
-    units_b: Sequence[int],
-    sents_a: Sequence[Sentence],
-    sents_b: Sequence[Sentence],
-) -> list[Passage]:
-    """Merge links that are adjacent on both sides and share a label into passages.
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """Aligned character ranges inside one linked sentence pair; `i`/`j` index the sentences of a and b."""
 
-    `units_a[i]` is the index in `sents_a` of unit `i`; adjacency is judged on those indices, so an
-    attribution line between two sentences breaks a passage.
+    label: Label
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+    score: float
+
+
+def link_pieces(link: Link, a: Analyzed, b: Analyzed, ia: int, jb: int, min_run: int, max_gap: int) -> list[Piece]:
+    """Verbatim runs and the paraphrased stretches between them for sentences ``a.sentences[ia]`` and
+    ``b.sentences[jb]``. Symmetric: swapping a and b swaps the sides of every piece.
     """
-    parent = list(range(len(links)))
+    sa, sb = a.sentences[ia], b.sentences[jb]
+    if link.verbatim:
+        return [Piece("verbatim", sa.start, sa.end, sb.start, sb.end, link.score)]
+    ta = a.tokens.norm[sa.tok_start : sa.tok_end]
+    tb = b.tokens.norm[sb.tok_start : sb.tok_end]
+    runs = _runs(ta, tb, min_run, max_gap)
+    if not runs:
+        return [Piece("paraphrase", sa.start, sa.end, sb.start, sb.end, link.score)]
+    a_st, a_en = a.tokens.starts, a.tokens.ends
+    b_st, b_en = b.tokens.starts, b.tokens.ends
+    oa, ob = sa.tok_start, sb.tok_start
+    out: list[Piece] = []
+    prev_a, prev_b = 0, 0
+    for i0, i1, j0, j1 in [*runs, (len(ta), len(ta), len(tb), len(tb))]:
+        if i0 > prev_a and j0 > prev_b:  # words on both sides between runs: reworded
+            out.append(
+                Piece(
+                    "paraphrase",
+                    int(a_st[oa + prev_a]),
+                    int(a_en[oa + i0 - 1]),
+                    int(b_st[ob + prev_b]),
+                    int(b_en[ob + j0 - 1]),
+                    link.score,
+                )
+            )
+        if i1 > i0:
+            out.append(
+                Piece(
+                    "verbatim",
+                    int(a_st[oa + i0]),
+                    int(a_en[oa + i1 - 1]),
+                    int(b_st[ob + j0]),
+                    int(b_en[ob + j1 - 1]),
+                    1.0,
+                )
+            )
+        prev_a, prev_b = i1, j1
+    return out
+
+
+def _runs(ta: Sequence[str], tb: Sequence[str], min_run: int, max_gap: int) -> list[tuple[int, int, int, int]]:
+    """Token runs shared in order, each at least `min_run` long, joined across gaps of `max_gap` tokens."""
+    swap = tuple(ta) > tuple(tb)  # one canonical orientation keeps the result symmetric
+    src, dst = (tb, ta) if swap else (ta, tb)
+    blocks = [
+        (op.src_start, op.src_end, op.dest_start, op.dest_end)
+        for op in Indel.opcodes(list(src), list(dst))
+        if op.tag == "equal" and op.src_end - op.src_start >= min_run
+    ]
+    if swap:
+        blocks = [(j0, j1, i0, i1) for i0, i1, j0, j1 in blocks]
+    joined: list[tuple[int, int, int, int]] = []
+    for blk in blocks:
+        if joined and blk[0] - joined[-1][1] <= max_gap and blk[2] - joined[-1][3] <= max_gap:
+            joined[-1] = (joined[-1][0], blk[1], joined[-1][2], blk[3])
+        else:
+            joined.append(blk)
+    return joined
+
+
+def merge_pieces(pieces: Sequence[Piece], a: Analyzed, b: Analyzed, max_gap: int) -> list[Passage]:
+    """Passages: pieces of one label that follow each other on both sides, with at most `max_gap` tokens
+    between them for verbatim pieces and none for paraphrase ones."""
+    parent = list(range(len(pieces)))
 
     def find(x: int) -> int:
         while parent[x] != x:
@@ -30,65 +111,89 @@ def passages(
             x = parent[x]
         return x
 
-    by_pos = {(units_a[k.i], units_b[k.j]): n for n, k in enumerate(links)}
-    for n, k in enumerate(links):
-        ia, jb = units_a[k.i], units_b[k.j]
-        for da in (-1, 0, 1):
-            for db in (-1, 0, 1):
-                other = by_pos.get((ia + da, jb + db))
-                if other is not None and other != n and links[other].verbatim == k.verbatim:
-                    parent[find(other)] = find(n)
-    groups: dict[int, list[Link]] = {}
-    for n, k in enumerate(links):
-        groups.setdefault(find(n), []).append(k)
-    out: list[Passage] = []
+    order = sorted(range(len(pieces)), key=lambda k: (pieces[k].a_start, pieces[k].b_start))
+    for pos, k in enumerate(order):
+        p = pieces[k]
+        gap = max_gap if p.label == "verbatim" else 0
+        for m in order[pos + 1 :]:
+            q = pieces[m]
+            if _tokens_between(a, p.a_end, q.a_start) > gap:
+                break
+            if (
+                q.label == p.label
+                and q.a_start >= p.a_end
+                and q.b_start >= p.b_end
+                and _tokens_between(b, p.b_end, q.b_start) <= gap
+                and not _crosses_attribution(a, p.a_end, q.a_start)
+                and not _crosses_attribution(b, p.b_end, q.b_start)
+            ):
+                parent[find(m)] = find(k)
+    groups: dict[int, list[Piece]] = {}
+    for k in order:
+        groups.setdefault(find(k), []).append(pieces[k])
+    out = []
     for grp in groups.values():
-        rows = [units_a[k.i] for k in grp]
-        cols = [units_b[k.j] for k in grp]
+        weight = [max(1, g.a_end - g.a_start + g.b_end - g.b_start) for g in grp]
         out.append(
             Passage(
-                label="verbatim" if grp[0].verbatim else "paraphrase",
-                a_start=sents_a[min(rows)].start,
-                a_end=sents_a[max(rows)].end,
-                b_start=sents_b[min(cols)].start,
-                b_end=sents_b[max(cols)].end,
-                score=sum(k.score for k in grp) / len(grp),
+                label="verbatim" if grp[0].label == "verbatim" else "paraphrase",
+                a_start=min(g.a_start for g in grp),
+                a_end=max(g.a_end for g in grp),
+                b_start=min(g.b_start for g in grp),
+                b_end=max(g.b_end for g in grp),
+                score=float(np.average([g.score for g in grp], weights=weight)),
             )
         )
-    out.sort(key=lambda p: (p.a_start, p.b_start))
+    out.sort(key=lambda p: (p.a_start, p.b_start, p.a_end, p.b_end))
     return out
 
 
-def sentence_labels(links: Sequence[Link], units: Sequence[int], sents: Sequence[Sentence], side: str) -> list[Label]:
-    """Label of every sentence of one side: attribution, else the strongest label among its links, else new."""
-    labels: list[Label] = ["attribution" if s.kind == "attribution" else "new" for s in sents]
-    for k in links:
-        idx = units[k.i] if side == "a" else units[k.j]
-        lab: Label = "verbatim" if k.verbatim else "paraphrase"
-        if _RANK[lab] > _RANK[labels[idx]]:
-            labels[idx] = lab
-    return labels
+def _tokens_between(an: Analyzed, x: int, y: int) -> int:
+    """How many tokens start in ``[x, y)`` (0 when y <= x)."""
+    if y <= x:
+        return 0
+    st = an.tokens.starts
+    return int(np.searchsorted(st, y, "left") - np.searchsorted(st, x, "left"))
 
 
-def spans(text_len: int, sents: Sequence[Sentence], labels: Sequence[Label]) -> list[Span]:
-    """Cover ``[0, text_len)`` with sorted, disjoint labelled spans.
+def _crosses_attribution(an: Analyzed, x: int, y: int) -> bool:
+    return any(bp.start < y and bp.end > x for bp in an.boilerplate)
 
-    Whitespace between sentences goes to the preceding sentence (leading whitespace to the first one), and
-    neighbours with the same label merge.
+
+def spans(
+    text: str, sents: Sequence[Sentence], linked: Sequence[bool], verbatim: Sequence[tuple[int, int]]
+) -> list[Span]:
+    """Cover ``[0, len(text))`` with sorted, disjoint labelled spans.
+
+    Each sentence is attribution, paraphrase when linked, or new; verbatim ranges are painted over linked text.
+    Whitespace takes the label of the text before it (leading whitespace that of the first text), and
+    neighbours with one label merge.
     """
-    if text_len == 0:
+    if not text:
         return []
-    if not sents:
-        return [Span(0, text_len, "new")]
-    out: list[Span] = []
-    for n, (s, lab) in enumerate(zip(sents, labels, strict=True)):
+    codes = np.zeros(len(text), dtype=np.int8)
+    for n, s in enumerate(sents):
         start = 0 if n == 0 else s.start
-        end = text_len if n == len(sents) - 1 else sents[n + 1].start
-        if out and out[-1].label == lab:
-            out[-1] = Span(out[-1].start, end, lab)
-        else:
-            out.append(Span(start, end, lab))
-    return out
+        end = len(text) if n == len(sents) - 1 else sents[n + 1].start
+        codes[start:end] = _CODE["attribution"] if s.kind == "attribution" else int(linked[n])
+    for s, e in verbatim:
+        seg = codes[s:e]
+        seg[seg == _CODE["paraphrase"]] = _CODE["verbatim"]
+    space = np.fromiter((c.isspace() for c in text), dtype=bool, count=len(text))
+    if not space.all():
+        src = np.where(space, 0, np.arange(len(text)))
+        np.maximum.accumulate(src, out=src)
+        first = int(np.argmin(space))
+        src[:first] = first
+        codes = codes[src]
+    return _runs_of(codes)
+
+
+def _runs_of(codes: NDArray[np.int8]) -> list[Span]:
+    cuts = np.flatnonzero(np.diff(codes)) + 1
+    starts = np.r_[0, cuts]
+    ends = np.r_[cuts, codes.size]
+    return [Span(int(s), int(e), _LABEL[int(codes[s])]) for s, e in zip(starts, ends, strict=True)]
 
 
 def coverage(spans_: Sequence[Span]) -> tuple[float, int, int]:

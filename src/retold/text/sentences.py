@@ -63,7 +63,7 @@ def _hard_wrapped(text: str) -> bool:
     open_ended = sum(1 for ln in inner if not _TERMINAL.search(ln))
     widths = sorted(len(ln) for ln in inner)
     median = widths[len(widths) // 2]
-    return open_ended / len(inner) > 0.5 and 30 <= median <= 100
+    return open_ended / len(inner) > 0.5 and median >= 30
 
 
 def _is_abbreviation(text: str, para_start: int, dot: int) -> bool:
