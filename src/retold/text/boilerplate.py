@@ -72,7 +72,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "byline",
         re.compile(
-            r"^[ \t]*(?:Reporting|Writing|Editing|Additional\s+reporting|Compiled|Edited|Written)\s+by\s+[A-Z][^\n]{0,160}$"
+            r"^[ \t]*(?:Reporting|Writing|Editing|Additional\s+reporting|Compiled|Edited|Written)\s+by\s+"
+            r"[A-Z][^\n]{0,160}$"
             # "By Jane Doe" or "By Jane Doe, Reuters": names only, never "By Monday, the talks had ended."
             r"|^[ \t]*By\s+(?!(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|"
             r"April|May|June|July|August|September|October|November|December)\b)"
