@@ -337,10 +337,10 @@ def test_spans_edge_cases() -> None:
         Span(0, 5, "new"),
         Span(5, 10, "verbatim"),
     ]
-    # Verbatim paint never reaches unlinked or attribution text.
+    # Verbatim paint (an extended copy) reaches unlinked text, never attribution.
     assert spans("abcd efgh ", [_sent(0, 4, "attribution"), _sent(5, 9)], [False, False], [(0, 10)]) == [
         Span(0, 5, "attribution"),
-        Span(5, 10, "new"),
+        Span(5, 10, "verbatim"),
     ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from retold.align.matching import match
-from retold.align.passages import link_pieces, merge_pieces, spans
+from retold.align.passages import extend_verbatim, link_pieces, merge_pieces, spans
 from retold.align.similarity import combine, cosine_matrix, ratio_matrix, sentence_features
 from retold.config import AlignConfig
 from retold.model import Alignment
@@ -40,7 +40,7 @@ def align(a: Analyzed, b: Analyzed, cfg: AlignConfig | None = None) -> Alignment
         for k in links
         for piece in link_pieces(k, a, b, units_a[k.i], units_b[k.j], cfg.verbatim_run, cfg.verbatim_gap)
     ]
-    psg = merge_pieces(pieces, a, b, cfg.verbatim_gap)
+    psg = extend_verbatim(merge_pieces(pieces, a, b, cfg.verbatim_gap), a, b, cfg.verbatim_run, cfg.verbatim_gap)
     linked_a = [False] * len(a.sentences)
     linked_b = [False] * len(b.sentences)
     for k in links:

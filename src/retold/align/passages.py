@@ -148,6 +148,130 @@ def merge_pieces(pieces: Sequence[Piece], a: Analyzed, b: Analyzed, max_gap: int
     return out
 
 
+def extend_verbatim(psg: Sequence[Passage], a: Analyzed, b: Analyzed, min_run: int, max_gap: int) -> list[Passage]:
+    """Grow verbatim passages token by token past their ends while both texts go on alike (across sentence
+    and window boundaries that fell differently in the two texts), then merge what now overlaps and drop
+    repeats: a verbatim passage inside a longer one on one side but elsewhere on the other.
+    """
+    ok_a, ok_b = _free_tokens(a), _free_tokens(b)
+    ta, tb = a.tokens.norm, b.tokens.norm
+    grown: list[Passage] = []
+    for p in psg:
+        if p.label != "verbatim":
+            grown.append(p)
+            continue
+        i0, i1 = _token_range(a, p.a_start, p.a_end)
+        j0, j1 = _token_range(b, p.b_start, p.b_end)
+        i1, j1 = _grow(ta, tb, ok_a, ok_b, i1, j1, 1, max_gap, min_run)
+        e0, f0 = _grow(ta, tb, ok_a, ok_b, i0 - 1, j0 - 1, -1, max_gap, min_run)
+        i0, j0 = e0 + 1, f0 + 1
+        grown.append(
+            Passage(
+                "verbatim",
+                min(p.a_start, int(a.tokens.starts[i0])) if i0 < i1 else p.a_start,
+                max(p.a_end, int(a.tokens.ends[i1 - 1])) if i0 < i1 else p.a_end,
+                min(p.b_start, int(b.tokens.starts[j0])) if j0 < j1 else p.b_start,
+                max(p.b_end, int(b.tokens.ends[j1 - 1])) if j0 < j1 else p.b_end,
+                p.score,
+            )
+        )
+    return _drop_covered(_union_overlapping(grown))
+
+
+def _free_tokens(an: Analyzed) -> NDArray[np.bool_]:
+    """Tokens outside attribution spans (extension never runs into a credit line)."""
+    free = np.ones(len(an.tokens), dtype=bool)
+    for bp in an.boilerplate:
+        free[np.searchsorted(an.tokens.starts, bp.start) : np.searchsorted(an.tokens.starts, bp.end)] = False
+    return free
+
+
+def _token_range(an: Analyzed, start: int, end: int) -> tuple[int, int]:
+    st = an.tokens.starts
+    return int(np.searchsorted(st, start, "left")), int(np.searchsorted(st, end, "left"))
+
+
+def _grow(
+    ta: Sequence[str],
+    tb: Sequence[str],
+    ok_a: NDArray[np.bool_],
+    ok_b: NDArray[np.bool_],
+    i: int,
+    j: int,
+    step: int,
+    max_gap: int,
+    resync: int,
+) -> tuple[int, int]:
+    """Walk from token i of a and j of b in direction `step` while tokens agree (resyncing over up to `max_gap`
+    differing tokens when `resync` tokens agree after them); returns the first position that did not agree."""
+    na, nb = len(ta), len(tb)
+
+    def same(x: int, y: int, k: int) -> bool:
+        for t in range(k):
+            u, v = x + t * step, y + t * step
+            if not (0 <= u < na and 0 <= v < nb and ok_a[u] and ok_b[v] and ta[u] == tb[v]):
+                return False
+        return True
+
+    def free(ok: NDArray[np.bool_], x: int, k: int) -> bool:
+        return all(0 <= x + t * step < len(ok) and ok[x + t * step] for t in range(k))
+
+    while True:
+        if same(i, j, 1):
+            i, j = i + step, j + step
+            continue
+        hops = [(da, db) for da in range(max_gap + 1) for db in range(max_gap + 1) if 0 < da + db <= max_gap + 1]
+        hop = next(
+            (
+                (da, db)
+                for da, db in hops
+                if free(ok_a, i, da) and free(ok_b, j, db) and same(i + da * step, j + db * step, resync)
+            ),
+            None,
+        )
+        if hop is None:
+            return i, j
+        i, j = i + hop[0] * step, j + hop[1] * step
+
+
+def _union_overlapping(psg: Sequence[Passage]) -> list[Passage]:
+    """Merge verbatim passages that overlap or touch on both sides."""
+    verb = sorted((p for p in psg if p.label == "verbatim"), key=lambda p: (p.a_start, p.b_start))
+    merged: list[Passage] = []
+    for p in verb:
+        for n, q in enumerate(merged):
+            if p.a_start <= q.a_end and q.a_start <= p.a_end and p.b_start <= q.b_end and q.b_start <= p.b_end:
+                merged[n] = Passage(
+                    "verbatim",
+                    min(p.a_start, q.a_start),
+                    max(p.a_end, q.a_end),
+                    min(p.b_start, q.b_start),
+                    max(p.b_end, q.b_end),
+                    max(p.score, q.score),
+                )
+                break
+        else:
+            merged.append(p)
+    return merged + [p for p in psg if p.label != "verbatim"]
+
+
+def _drop_covered(psg: Sequence[Passage]) -> list[Passage]:
+    """Drop a passage lying inside a longer verbatim passage on one side (a repeat, or a paraphrase piece that
+    the verbatim text already explains)."""
+    verb = [p for p in psg if p.label == "verbatim"]
+
+    def inside(p: Passage, q: Passage) -> bool:
+        if p is q or (q.a_end - q.a_start) + (q.b_end - q.b_start) <= (p.a_end - p.a_start) + (p.b_end - p.b_start):
+            return False
+        in_a = q.a_start <= p.a_start and p.a_end <= q.a_end
+        in_b = q.b_start <= p.b_start and p.b_end <= q.b_end
+        return in_a or in_b
+
+    keep = [p for p in psg if not any(inside(p, q) for q in verb)]
+    keep.sort(key=lambda p: (p.a_start, p.b_start, p.a_end, p.b_end))
+    return keep
+
+
 def _tokens_between(an: Analyzed, x: int, y: int) -> int:
     """How many tokens start in ``[x, y)`` (0 when y <= x)."""
     if y <= x:
@@ -165,7 +289,8 @@ def spans(
 ) -> list[Span]:
     """Cover ``[0, len(text))`` with sorted, disjoint labelled spans.
 
-    Each sentence is attribution, paraphrase when linked, or new; verbatim ranges are painted over linked text.
+    Each sentence is attribution, paraphrase when linked, or new; verbatim ranges are painted over all but
+    attribution.
     Whitespace takes the label of the text before it (leading whitespace that of the first text), and
     neighbours with one label merge.
     """
@@ -176,9 +301,9 @@ def spans(
         start = 0 if n == 0 else s.start
         end = len(text) if n == len(sents) - 1 else sents[n + 1].start
         codes[start:end] = _CODE["attribution"] if s.kind == "attribution" else int(linked[n])
-    for s, e in verbatim:
-        seg = codes[s:e]
-        seg[seg == _CODE["paraphrase"]] = _CODE["verbatim"]
+    for v0, v1 in verbatim:
+        seg = codes[v0:v1]
+        seg[seg != _CODE["attribution"]] = _CODE["verbatim"]
     space = np.fromiter((c.isspace() for c in text), dtype=bool, count=len(text))
     if not space.all():
         src = np.where(space, 0, np.arange(len(text)))
