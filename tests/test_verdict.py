@@ -23,7 +23,7 @@ CFG = VerdictConfig()
         # unrelated: too little aligned, or no strong passage
         (0.0, 0.0, 0, (0, 0), False, 0.0, "unrelated"),
         (0.9, 0.9, 100, (50, 79), False, 1.0, "unrelated"),
-        (0.9, 0.9, 0, (2000, 1900), False, 0.49, "unrelated"),
+        (0.9, 0.9, 0, (2000, 1900), False, 0.47, "unrelated"),
         # near-duplicate: mostly verbatim and both sides (almost) fully covered
         (0.95, 0.9, 3800, (2000, 1900), False, 1.0, "near-duplicate"),
         (0.8, 0.8, 3200, (2000, 2000), False, 1.0, "near-duplicate"),
@@ -155,3 +155,19 @@ def test_decide_is_symmetric_under_any_config(
     assert decide(cov_a, cov_b, verbatim, (ca, cb), False, evidence, cfg) == decide(
         cov_b, cov_a, verbatim, (cb, ca), False, evidence, cfg
     )
+
+
+def test_short_verbatim_passage_is_not_evidence_on_its_own() -> None:
+    """A shared stock phrase (a verbatim run shorter than min_verbatim_chars) does not make a pair reused."""
+    from retold.model import Alignment, Document, Passage, Span
+    from retold.text.analyze import analyze
+    from retold.verdict import judge
+
+    a = analyze(Document("a", ("alpha " * 80).strip()))
+    b = analyze(Document("b", ("beta " * 100).strip()))
+    phrase = Passage("verbatim", 0, 40, 0, 40, 1.0)
+    spans = (Span(0, 200, "verbatim"), Span(200, 400, "new"))
+    weak = Alignment((phrase,), spans, spans)
+    assert judge(a, b, weak).verdict == "unrelated"
+    long = Passage("verbatim", 0, 200, 0, 200, 1.0)
+    assert judge(a, b, Alignment((long,), spans, spans)).verdict == "partial-reuse"

@@ -98,13 +98,15 @@ class VerdictConfig:
     near_duplicate_verbatim: float = 0.8
     rewrite_coverage: float = 0.5
     partial_chars: int = 80
-    min_passage_score: float = 0.5
+    min_passage_score: float = 0.48
+    min_verbatim_chars: int = 60
 
     def __post_init__(self) -> None:
         for name in ("near_duplicate_coverage", "near_duplicate_verbatim", "rewrite_coverage", "min_passage_score"):
             v = getattr(self, name)
             _check(0.0 <= v <= 1.0, f"{name} must be in [0, 1], got {v}")
         _check(self.partial_chars >= 0, "partial_chars must be >= 0")
+        _check(self.min_verbatim_chars >= 0, "min_verbatim_chars must be >= 0")
 
 
 @dataclass(frozen=True, slots=True)

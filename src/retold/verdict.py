@@ -2,8 +2,9 @@
 
 Rules, in order (cut-offs in `VerdictConfig`):
 - ``duplicate``: the same content tokens after normalisation (attribution and date headers ignored);
-- ``unrelated``: less than `partial_chars` aligned on either side, or no passage that is verbatim or scores at
-  least `min_passage_score` (weak paraphrase links alone are what independent reports of one event share);
+- ``unrelated``: less than `partial_chars` aligned on either side, or no strong evidence: neither a verbatim
+  passage of `min_verbatim_chars` nor a paraphrase passage scoring `min_passage_score` (weak paraphrase links
+  and a shared stock phrase are what independent reports of one event share);
 - ``near-duplicate``: at least `near_duplicate_verbatim` of the aligned text verbatim, one side at least
   `near_duplicate_coverage` covered and the other at least `rewrite_coverage` (the same text, lightly edited,
   or one version extending the other);
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from retold.align.passages import coverage
 from retold.config import VerdictConfig
-from retold.model import Alignment, PairResult, SideSummary, VerdictName
+from retold.model import Alignment, PairResult, Passage, SideSummary, VerdictName
 from retold.text.analyze import Analyzed
 
 
@@ -46,13 +47,19 @@ def decide(
     return "rewrite"
 
 
+def _strength(p: Passage, cfg: VerdictConfig) -> float:
+    if p.label == "verbatim":
+        return 1.0 if (p.a_end - p.a_start + p.b_end - p.b_start) / 2 >= cfg.min_verbatim_chars else 0.0
+    return p.score
+
+
 def judge(a: Analyzed, b: Analyzed, alignment: Alignment, cfg: VerdictConfig | None = None) -> PairResult:
     """Verdict and per-side summary for an aligned pair."""
     cfg = cfg or VerdictConfig()
     cov_a, va, pa = coverage(alignment.spans_a)
     cov_b, vb, pb = coverage(alignment.spans_b)
     identical = bool(a.content_tokens()) and a.content_tokens() == b.content_tokens()
-    evidence = max((1.0 if p.label == "verbatim" else p.score for p in alignment.passages), default=0.0)
+    evidence = max((_strength(p, cfg) for p in alignment.passages), default=0.0)
     verdict = decide(cov_a, cov_b, va + vb, (va + pa, vb + pb), identical, evidence, cfg)
     return PairResult(
         a=SideSummary(a.doc.id, a.doc.date, len(a.doc.text), cov_a),

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from retold.api import compare_documents
 from retold.errors import InputError
 from retold.eval import clough
-from retold.eval.clough import CATEGORIES, categorize, category, verbatim_share
+from retold.eval.clough import CATEGORIES, categorize, category, closeness, verbatim_share
 from retold.model import VERDICTS, Document
 
 SOURCE = (
@@ -58,13 +58,13 @@ def _write_folder(root: Path, answers: dict[str, tuple[str, str]]) -> Path:
 
 def test_cutoffs_are_ordered() -> None:
     assert 0.0 < clough.MIN_COVERAGE < 1.0
-    assert 0.0 < clough.LIGHT_VERBATIM < clough.CUT_VERBATIM <= 1.0
+    assert 0.0 < clough.LIGHT_CLOSENESS < clough.CUT_CLOSENESS <= 1.0
 
 
 def test_categorize_examples() -> None:
     assert categorize("near-duplicate", 1.0, 1.0) == "cut"
-    assert categorize("rewrite", 0.9, clough.CUT_VERBATIM) == "cut"
-    assert categorize("rewrite", 0.9, clough.LIGHT_VERBATIM) == "light"
+    assert categorize("rewrite", 0.9, clough.CUT_CLOSENESS) == "cut"
+    assert categorize("rewrite", 0.9, clough.LIGHT_CLOSENESS) == "light"
     assert categorize("rewrite", 0.9, 0.0) == "heavy"
     assert categorize("partial-reuse", clough.MIN_COVERAGE - 0.01, 1.0) == "non"
     assert categorize("unrelated", 1.0, 1.0) == "non"
@@ -76,7 +76,7 @@ def test_categorize_examples() -> None:
     st.floats(0.0, 1.0),
     st.floats(0.0, 1.0),
 )
-def test_higher_verbatim_share_never_gives_a_lighter_category(verdict: str, cov: float, s1: float, s2: float) -> None:
+def test_higher_closeness_never_gives_a_lighter_category(verdict: str, cov: float, s1: float, s2: float) -> None:
     lo, hi = sorted((s1, s2))
     assert _RANK[categorize(verdict, cov, lo)] <= _RANK[categorize(verdict, cov, hi)]  # type: ignore[arg-type]
 
@@ -96,10 +96,11 @@ def test_category_of_real_comparisons() -> None:
     copy = compare_documents(Document("ans", COPY), Document("src", SOURCE))
     assert copy.a.coverage == pytest.approx(1.0)
     assert verbatim_share(copy) == pytest.approx(1.0)
-    assert category(copy) == "cut"
+    assert closeness(copy, COPY, SOURCE) == pytest.approx(1.0)
+    assert category(copy, COPY, SOURCE) == "cut"
     other = compare_documents(Document("ans", UNRELATED), Document("src", SOURCE))
-    assert verbatim_share(other) == 0.0
-    assert category(other) == "non"
+    assert verbatim_share(other) == 0.0 and closeness(other, UNRELATED, SOURCE) == 0.0
+    assert category(other, UNRELATED, SOURCE) == "non"
 
 
 # --- run on a hand-made folder -------------------------------------------------------------------------------
@@ -129,6 +130,7 @@ def test_run_metrics_on_mini_folder(tmp_path: Path) -> None:
     assert sorted(r["file"] for r in res.details["misclassified"]) == ["g1_heavy.txt", "g1_non.txt"]
     per = res.details["per_category"]
     assert per["cut"]["coverage"] == pytest.approx(1.0) and per["cut"]["verbatim_share"] == pytest.approx(1.0)
+    assert per["cut"]["closeness"] == pytest.approx(1.0)
     assert "light" not in per
     json.dumps(res.to_json())  # serialisable
 
@@ -196,4 +198,5 @@ def test_shared_clough_sanity(shared_data: Path) -> None:
     per = res.details["per_category"]
     # The features separate the classes in the corpus' order on average.
     assert per["cut"]["verbatim_share"] > per["light"]["verbatim_share"] > per["non"]["verbatim_share"]
+    assert per["cut"]["closeness"] > per["light"]["closeness"] > per["heavy"]["closeness"]
     assert min(per[c]["coverage"] for c in ("cut", "light", "heavy")) > per["non"]["coverage"]
