@@ -22,6 +22,7 @@ from retold.text.analyze import Analyzed
 
 _CODE: dict[Label, int] = {"new": 0, "paraphrase": 1, "verbatim": 2, "attribution": 3}
 _LABEL: tuple[Label, ...] = ("new", "paraphrase", "verbatim", "attribution")
+_IS_SPACE = np.array([chr(c).isspace() for c in range(0x3002)])  # str.isspace; nothing above U+3000 is space
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,7 +305,7 @@ def spans(
     for v0, v1 in verbatim:
         seg = codes[v0:v1]
         seg[seg != _CODE["attribution"]] = _CODE["verbatim"]
-    space = np.fromiter((c.isspace() for c in text), dtype=bool, count=len(text))
+    space = _IS_SPACE[np.minimum(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32), 0x3001)]
     if not space.all():
         src = np.where(space, 0, np.arange(len(text)))
         np.maximum.accumulate(src, out=src)

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from rapidfuzz import fuzz, process
 
 from retold.text.analyze import Analyzed
-from retold.text.tokens import is_stopword, weight
+from retold.text.tokens import weight
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +35,15 @@ def sentence_features(an: Analyzed, sentence_index: int) -> SentenceFeatures:
     idf: dict[str, float] = {}
     content = 0
     for i in range(s.tok_start, s.tok_end):
-        t = norm[i]
-        if is_stopword(t):
+        w = weight(norm[i])
+        if w == 0.0:  # stopword
             continue
         content += 1
         st = stems[i]
         tf[st] = tf.get(st, 0) + 1
-        idf[st] = max(idf.get(st, 0.0), weight(t))
-    terms = {k: (1.0 + math.log(v)) * idf[k] for k, v in tf.items()}
+        if w > idf.get(st, 0.0):
+            idf[st] = w
+    terms = {k: (1.0 + math.log(v)) * idf[k] if v > 1 else idf[k] for k, v in tf.items()}
     return SentenceFeatures(terms, " ".join(norm[s.tok_start : s.tok_end]), content)
 
 

@@ -125,9 +125,7 @@ def _gold_pair(raw: str, folder: Path, source: str, line: int) -> PanPair:
     return PanPair(paths[0], paths[1], tuple(anns))
 
 
-def detections(
-    result: PairResult, labels: Sequence[PassageLabel] = ("verbatim",), *, gap: int = 0
-) -> list[Annotation]:
+def detections(result: PairResult, labels: Sequence[PassageLabel] = ("verbatim",), *, gap: int = 0) -> list[Annotation]:
     """Retold's passages as PAN detections: side a is the suspicious document, side b the source.
 
     Args:

@@ -116,6 +116,7 @@ def zipf(token: str) -> float:
     return 0.0 if z is None else z
 
 
+@lru_cache(maxsize=262144)
 def weight(token: str) -> float:
     """IDF-like weight from background frequency: about ln(1/p) in units of ln 10; 0 for stopwords."""
     if token in _STOPWORDS:

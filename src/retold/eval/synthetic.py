@@ -1,0 +1,410 @@
+"""The synthetic benchmark: plant near-duplicates and rewrites of real news articles in a corpus of them, scan
+it, and score what retold finds.
+
+`generate` derives documents from distinct base articles (by default the shared BBC corpus): near-duplicates
+(5-15 % word edits, sometimes a dropped sentence, a credit line or a date header) and rewrites in the manner of
+the seed pair (most sentences reworded by `retold.eval.synthetic_edits`, a paragraph moved and one dropped, a
+new lead, agency and picture credits), some made from an earlier rewrite (chains A → B → C). `run` scans base
+sample + planted documents with `retold.pipeline.scan` and reports recall per kind, precision on pairs that
+involve a planted document, the channels that proposed each planted pair, and examples of errors.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import re
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+from typing import Any, Literal
+
+from retold.api import data_dir
+from retold.errors import InputError
+from retold.eval import synthetic_edits as ed
+from retold.eval.base import EvalResult
+from retold.io.readers import iter_corpus
+from retold.model import Document, PairResult
+from retold.pipeline import scan
+
+PlantedKind = Literal["near-duplicate", "rewrite"]
+PairKind = Literal["near-duplicate", "rewrite", "family"]
+
+REUSE_VERDICTS = frozenset({"duplicate", "near-duplicate", "rewrite", "partial-reuse"})
+EXPECTED_VERDICTS = {"near-duplicate": frozenset({"duplicate", "near-duplicate"}), "rewrite": frozenset({"rewrite"})}
+MAX_REWRITE_JACCARD = (0.3, 0.22)
+"""A planted rewrite of a base article, and of an earlier rewrite, shares less than this word 5-gram Jaccard with
+its source (the seed pair: 0.08). Rewording a rewrite changes less, so chains must clear a lower bar."""
+FILLER_WORDS = tuple(
+    "new major local recent several key early further large public final main also now still just then often "
+    "again widely later soon quite very many other same whole big top first last senior chief former small".split()
+)
+"""Words that replace or are inserted in near-duplicates where the paraphrase table offers no synonym."""
+_AGENCIES = ("PTI", "ANI", "IANS", "Reuters", "AFP", "agencies")
+_BYLINES = ("By Sarah Mitchell", "By Rahul Verma", "By James Carter", "By Priya Nair", "By Tom Hughes")
+_PICTURES = ("Picture Credit: Getty Images", "Picture Credit: @NewsDesk/Twitter", "Photo: Reuters", "Image: AFP")
+_LEADS = (
+    "There has been a fresh twist in the story surrounding {name}.",
+    "{name} is back in the headlines this week, and the details matter.",
+    "Here is what is known so far about the latest developments involving {name}.",
+    "The story involving {name} has drawn wide attention in recent days.",
+    "Fresh details have emerged about {name}, in a development that is being closely watched.",
+)
+_NAME_RE = re.compile(r"(?<=[a-z,] )([A-Z][a-z]+(?: [A-Z][a-z]+)+)")
+
+
+@dataclass(frozen=True, slots=True)
+class PlantedDoc:
+    """How a planted document was made: its kind, the document it was derived from, its family (the base
+    article at the root of its chain), the article its new lead was taken from, and its chain depth.
+    """
+
+    id: str
+    kind: PlantedKind
+    source: str
+    family: str
+    donor: str | None = None
+    depth: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class PlantedPair:
+    """A pair that should be found: direct (``near-duplicate``, ``rewrite``) or indirect in a chain (``family``)."""
+
+    a: str
+    b: str
+    kind: PairKind
+
+
+@dataclass(slots=True)
+class SyntheticCorpus:
+    """Base articles plus planted documents (`docs`), every related planted pair, and each planted doc's origin."""
+
+    docs: list[Document]
+    planted: list[PlantedPair]
+    derived: list[PlantedDoc] = field(default_factory=list)
+
+    def family_of(self) -> dict[str, str]:
+        """Family id of every document (a base article is its own family)."""
+        return {d.id: d.id for d in self.docs} | {p.id: p.family for p in self.derived}
+
+
+def dedupe(docs: Iterable[Document]) -> list[Document]:
+    """`docs` without later copies of a text already seen (compared case- and whitespace-folded)."""
+    seen: dict[str, Document] = {}
+    for d in docs:
+        seen.setdefault(" ".join(d.text.casefold().split()), d)
+    return list(seen.values())
+
+
+def load_base(data: Path | None = None) -> tuple[list[Document], Path]:
+    """Distinct base articles of a JSONL(.gz) corpus (default: the shared BBC corpus) and the path read.
+
+    The text field is ``body`` when the first record has one, else ``text``.
+    """
+    path = data if data is not None else data_dir() / "bbc" / "docs.jsonl.gz"
+    if not path.is_file():
+        raise InputError("expected a JSONL(.gz) corpus of news articles", source=str(path))
+    with gzip.open(path, "rt", encoding="utf-8") if path.name.endswith(".gz") else path.open(encoding="utf-8") as fh:
+        first = json.loads(next((line for line in fh if line.strip()), "{}"))
+    text_field = "body" if isinstance(first, dict) and "body" in first else "text"
+    return dedupe(d for d in iter_corpus([path], text_field=text_field) if isinstance(d, Document)), path
+
+
+def paragraphs(text: str) -> list[str]:
+    """Blank-line separated paragraphs of `text` (single line breaks when there are no blank lines)."""
+    parts = re.split(r"\n\s*\n", text.strip())
+    return [p.strip() for p in (parts if len(parts) > 1 else text.split("\n")) if p.strip()]
+
+
+def shingle_jaccard(a: str, b: str, n: int = 5) -> float:
+    """Jaccard similarity of the word `n`-gram sets of two texts."""
+    wa, wb = ed.words(a), ed.words(b)
+    sa, sb = ({tuple(w[i : i + n]) for i in range(len(w) - n + 1)} for w in (wa, wb))
+    return len(sa & sb) / len(sa | sb) if sa or sb else 1.0
+
+
+def generate(
+    base: Sequence[Document],
+    *,
+    n_near: int,
+    n_rewrite: int,
+    seed: int,
+    donors: Sequence[Document] | None = None,
+    chain_rate: float = 0.25,
+) -> SyntheticCorpus:
+    """Plant near-duplicates and rewrites of distinct base articles.
+
+    A rewrite that still shares `MAX_REWRITE_JACCARD` or more of its word 5-grams with its source after the
+    strongest rewording is made again from a fresh base article.
+
+    Args:
+        base: base news articles (de-duplicated here).
+        n_near: near-duplicates to plant.
+        n_rewrite: rewrites to plant; up to `chain_rate` of them rewrite an earlier rewrite (A → B → C).
+        seed: the same seed gives the same corpus.
+        donors: articles a new lead may be taken from (default: `base`; the donor is recorded).
+        chain_rate: probability that a rewrite (after the first) continues a chain.
+
+    Returns:
+        The base articles plus planted documents (shuffled), the planted pairs and each planted doc's origin.
+
+    Raises:
+        ValueError: fewer distinct base articles than the planted documents need.
+    """
+    rng = random.Random(seed)
+    pool = dedupe(base)
+    fresh = iter(rng.sample(pool, len(pool)))
+    donor_pool = list(donors) if donors else pool
+    by_id: dict[str, tuple[Document, list[str]]] = {}  # document and its body paragraphs
+    derived: list[PlantedDoc] = []
+
+    def take() -> Document:
+        src = next(fresh, None)
+        if src is None:
+            raise ValueError(f"not enough distinct base articles ({len(pool)}) for the planted documents")
+        by_id[src.id] = (src, paragraphs(src.text))
+        return src
+
+    for i in range(n_near):
+        src, doc_id = take(), f"synthetic/near/{i:04d}"
+        body = near_duplicate_body(by_id[src.id][1], rng, rng.uniform(0.065, 0.14), rng.random() < 0.3)
+        extra = rng.choice(["", "", f"(with inputs from {rng.choice(_AGENCIES)})", rng.choice(_BYLINES)])
+        by_id[doc_id] = (_document(doc_id, src, body + ([extra] if extra else []), rng, 0.3), body)
+        derived.append(PlantedDoc(doc_id, "near-duplicate", src.id, src.id))
+    firsts: list[PlantedDoc] = []  # rewrites of base articles: where a chain may continue
+    for k in range(n_rewrite):
+        doc_id = f"synthetic/rewrite/{k:04d}"
+        parent = rng.choice(firsts) if firsts and rng.random() < chain_rate else None
+        for attempt in range(len(pool) + 4):
+            src = by_id[parent.id][0] if parent else take()
+            family = parent.family if parent else src.id
+            donor = next(d for d in iter(lambda: rng.choice(donor_pool), None) if d.id != family or len(donor_pool) < 2)
+            body, used_donor = _rewrite(by_id[src.id][1], src.text, donor, rng)
+            credits = [f"(with inputs from {rng.choice(_AGENCIES)})"] if rng.random() < 0.8 else []
+            credits += [rng.choice(_PICTURES)] if rng.random() < 0.6 else []
+            doc = _document(doc_id, src, body + credits, rng, 0.5, rewrite=True)
+            if shingle_jaccard(src.text, doc.text) < MAX_REWRITE_JACCARD[parent is not None]:
+                break
+            # Too close to its source: try other parents, then a fresh base article.
+            parent = rng.choice(firsts) if parent and attempt < 6 else None
+        by_id[doc_id] = (doc, body)
+        derived.append(
+            PlantedDoc(doc_id, "rewrite", src.id, family, donor.id if used_donor else None, 1 + bool(parent))
+        )
+        if parent is None:
+            firsts.append(derived[-1])
+    docs = pool + [by_id[d.id][0] for d in derived]
+    rng.shuffle(docs)
+    return SyntheticCorpus(docs, _planted_pairs(derived), derived)
+
+
+def near_duplicate_body(paras: list[str], rng: random.Random, rate: float, drop_sentence: bool) -> list[str]:
+    """Light edits: about ``rate`` x words replaced, inserted or deleted, optionally one short sentence dropped.
+
+    A dropped sentence counts towards the edit budget, so the word-level edit distance to the input stays close
+    to ``rate`` x its word count.
+    """
+    sents = [ed.split_sentences(p) for p in paras]
+    budget = max(1, round(rate * sum(len(ed.words(p)) for p in paras)))
+    short = [(i, j) for i, ss in enumerate(sents) for j, s in enumerate(ss) if len(ss) > 1 and 3 <= len(ed.words(s))]
+    short = [(i, j) for i, j in short if len(ed.words(sents[i][j])) <= budget // 2]
+    if drop_sentence and short:
+        i, j = rng.choice(short)
+        budget -= len(ed.words(sents[i].pop(j)))
+    toks = [" ".join(ss).split(" ") for ss in sents]
+    word_re = re.compile(r"(\W*)([A-Za-z]+)(\W*)")
+    slots = [(i, j, m.groups()) for i, ts in enumerate(toks) for j, t in enumerate(ts) if (m := word_re.fullmatch(t))]
+    for i, j, (pre, word, post) in sorted(rng.sample(slots, min(budget, len(slots))), reverse=True):  # back to front
+        op = rng.random()
+        if op < 0.25:
+            toks[i].insert(j, rng.choice(FILLER_WORDS))
+        elif op < 0.5 and len(toks[i]) > 1:
+            del toks[i][j]
+        else:
+            alts = [a for a in ed.PARAPHRASES.get(word.lower(), ()) if a.isalpha()]
+            alt = rng.choice(alts or [w for w in FILLER_WORDS if w != word.lower()])
+            toks[i][j] = pre + (ed.cap(alt) if word[0].isupper() else alt) + post
+    return [" ".join(ts) for ts in toks]
+
+
+def _document(
+    doc_id: str, src: Document, body: list[str], rng: random.Random, p_header: float, *, rewrite: bool = False
+) -> Document:
+    header = ""
+    if rng.random() < p_header:
+        header = f" date {rng.randint(2004, 2005)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d} "
+    title = ed.substitute(src.title, rng, 0.9) if rewrite and src.title else src.title
+    origin = f"synthetic:{'rewrite' if rewrite else 'near-duplicate'}:{src.id}"
+    return Document(doc_id, header + "\n\n".join(body), title=title, source="synthetic", origin=origin)
+
+
+def _rewrite(paras: list[str], text: str, donor: Document, rng: random.Random) -> tuple[list[str], bool]:
+    """A new lead (reworded from `donor` or a template) over `paras` with one paragraph dropped, one moved and
+    every other reworded; reworded again more strongly while the 5-gram Jaccard with `text` is 0.2 or more.
+    """
+    use_donor = rng.random() < 0.5
+    lead_rng = random.Random(rng.getrandbits(64))
+    if use_donor:
+        lead = ed.paraphrase_paragraph(" ".join(ed.split_sentences(paragraphs(donor.text)[0])[:2]), lead_rng, 1.0)
+    else:
+        m = _NAME_RE.search(text)
+        lead = rng.choice(_LEADS).format(name=m[1] if m else "this story")
+    body = list(paras)
+    if len(body) >= 4 and rng.random() < 0.7:
+        del body[rng.randrange(1, len(body))]
+    if len(body) >= 3:
+        block = body.pop(rng.randrange(1, len(body)))
+        body.insert(rng.randrange(1, len(body) + 1), block)
+    seed, source = rng.getrandbits(64), frozenset(ed.shingles(text))
+    out: list[str] = []
+    for strength in (0.6, 1.0):
+        sub = random.Random(seed)
+        out = [ed.cap(lead)] + [ed.paraphrase_paragraph(p, sub, strength, source) for p in body]
+        if shingle_jaccard(text, "\n\n".join(out)) < 0.2:
+            break
+    return out, use_donor
+
+
+def _planted_pairs(derived: Sequence[PlantedDoc]) -> list[PlantedPair]:
+    pairs = [PlantedPair(d.source, d.id, d.kind) for d in derived]
+    direct = {frozenset((p.a, p.b)) for p in pairs}
+    families: dict[str, list[str]] = {}
+    for d in derived:
+        families.setdefault(d.family, [d.family]).append(d.id)
+    for members in families.values():
+        pairs += [PlantedPair(a, b, "family") for a, b in combinations(members, 2) if frozenset((a, b)) not in direct]
+    return pairs
+
+
+def run(
+    data: Path | None = None,
+    *,
+    n_base: int = 1000,
+    n_near: int = 100,
+    n_rewrite: int = 100,
+    seed: int = 13,
+    workers: int = 1,
+) -> EvalResult:
+    """Plant near-duplicates and rewrites among `n_base` base articles, scan, and score.
+
+    Args:
+        data: JSONL(.gz) corpus of base articles, field ``body`` or ``text`` (default: shared BBC corpus).
+        n_base: base articles in the scanned corpus (the rest of the corpus only lends new leads).
+        n_near: near-duplicates to plant.
+        n_rewrite: rewrites to plant.
+        seed: seed of the sample and the generator.
+        workers: processes for the scan.
+
+    Returns:
+        Metrics ``recall_near_duplicate``, ``recall_rewrite`` and ``precision``; details hold verdict
+        accuracy, channel recall, counts, timings and examples of misses and false positives.
+    """
+    t0 = time.perf_counter()
+    pool, path = load_base(data)
+    order = random.Random(seed).sample(range(len(pool)), len(pool))
+    sample, donors = [pool[i] for i in sorted(order[:n_base])], [pool[i] for i in order[n_base:]]
+    corpus = generate(sample, n_near=n_near, n_rewrite=n_rewrite, seed=seed, donors=donors)
+    t1 = time.perf_counter()
+    results, stats = scan(corpus.docs, workers=workers, keep_unrelated=True)
+    t2 = time.perf_counter()
+    metrics, details = score(corpus, results)
+    details["candidates"] = stats.candidates
+    details["seconds"] = {"generate": round(t1 - t0, 2), "scan": round(t2 - t1, 2)} | {
+        f"scan_{k}": round(v, 2) for k, v in stats.seconds.items() if k != "total"
+    }
+    return EvalResult("synthetic", str(path), n_near + n_rewrite, metrics, details)
+
+
+def score(corpus: SyntheticCorpus, results: Sequence[PairResult]) -> tuple[dict[str, float], dict[str, Any]]:
+    """Recall per planted kind, precision on reported pairs that involve a planted document, and error examples.
+
+    A reported pair between documents of different families whose roots are themselves reported as related (the
+    base corpus has real follow-up stories) is unlabeled: left out of `precision`, counted in
+    ``precision_strict``. `results` should include unrelated candidates (``scan(..., keep_unrelated=True)``) so
+    that channel recall also counts candidates that alignment rejected.
+    """
+    fam, texts = corpus.family_of(), {d.id: d.text for d in corpus.docs}
+    planted = {d.id for d in corpus.derived}
+    got = {frozenset((r.a.id, r.b.id)): r for r in results}
+    reported = [r for r in results if r.verdict != "unrelated"]
+    base_links = {frozenset((r.a.id, r.b.id)) for r in reported if not {r.a.id, r.b.id} & planted}
+    donors = {(d.family, d.donor) for d in corpus.derived if d.donor}
+    counts = Counter[str](p.kind for p in corpus.planted)
+    counts.update(documents=len(corpus.docs), chained_rewrites=sum(d.depth > 1 for d in corpus.derived))
+    metrics: dict[str, float] = {}
+    details: dict[str, Any] = {"counts": dict(counts)}
+    for kind in ("near-duplicate", "rewrite", "family"):
+        pairs = [p for p in corpus.planted if p.kind == kind]
+        found = [got.get(frozenset((p.a, p.b))) for p in pairs]
+        hit = [r is not None and r.verdict in REUSE_VERDICTS for r in found]
+        key, n = kind.replace("-", "_"), max(1, len(pairs))
+        metrics[f"recall_{key}"] = sum(hit) / n
+        if kind == "family":
+            continue
+        details[f"verdict_accuracy_{key}"] = (
+            sum(r is not None and r.verdict in EXPECTED_VERDICTS[kind] for r in found) / n
+        )
+        details[f"verdicts_{key}"] = dict(Counter(r.verdict if r else "not proposed" for r in found))
+        chans = {
+            ch: sum(r is not None and ch in r.channels for r in found) / n for ch in ("exact", "minhash", "rewrite")
+        }
+        details[f"channel_recall_{key}"] = chans | {"any": sum(r is not None for r in found) / n}
+        missed = [(p, r) for p, r, h in zip(pairs, found, hit, strict=True) if not h]
+        details[f"missed_{key}"] = [_example(p.a, p.b, r, texts) for p, r in missed[:5]]
+        js = [shingle_jaccard(texts[p.a], texts[p.b]) for p in pairs]
+        details[f"jaccard5_{key}"] = {"mean": sum(js) / max(1, len(js)), "max": max(js, default=0.0)}
+    details["recall_family"] = metrics.pop("recall_family")
+    details["minhash_recall_rewrite"] = details["channel_recall_rewrite"]["minhash"]
+    outcome = Counter(dict.fromkeys(("planted_related", "false_positive", "via_related_base_pair", "lead_donor"), 0))
+    false_pos: list[dict[str, Any]] = []
+    for r in (r for r in reported if {r.a.id, r.b.id} & planted):
+        fa, fb = fam[r.a.id], fam[r.b.id]
+        if fa == fb:
+            outcome["planted_related"] += 1
+        elif frozenset((fa, fb)) in base_links:
+            outcome["via_related_base_pair"] += 1
+        elif (fa, fb) in donors or (fb, fa) in donors:
+            outcome["lead_donor"] += 1
+        else:
+            outcome["false_positive"] += 1
+            false_pos += [_example(r.a.id, r.b.id, r, texts)] if len(false_pos) < 5 else []
+    tp, fp = outcome["planted_related"], outcome["false_positive"]
+    metrics["precision"] = tp / (tp + fp) if tp + fp else 1.0
+    details["precision_strict"] = tp / max(1, tp + fp + outcome["via_related_base_pair"])
+    details["reported"] = dict(outcome) | {"base_base_unlabeled": len(base_links)}
+    details["false_positives"] = false_pos
+    return metrics, json.loads(json.dumps(details), parse_float=lambda v: round(float(v), 4))
+
+
+def _example(a: str, b: str, r: PairResult | None, texts: dict[str, str]) -> dict[str, Any]:
+    """A pair for error analysis: verdict, channels, coverage, its strongest passage if any, and a typical
+    sentence pair (the median of each sentence of `b`'s body matched to its most similar sentence of `a`).
+    """
+    out: dict[str, Any] = {"a": a, "b": b, "verdict": r.verdict if r else "not proposed"}
+    if r is not None:
+        out |= {"channels": list(r.channels), "coverage": [r.a.coverage, r.b.coverage]}
+        if r.alignment.passages:
+            p = max(r.alignment.passages, key=lambda x: (x.label == "verbatim", x.score))
+            out["passage"] = {"label": p.label, "a": texts[r.a.id][p.a_start : p.a_end][:300]}
+            out["passage"]["b"] = texts[r.b.id][p.b_start : p.b_end][:300]
+    src = [s for para in paragraphs(texts[a]) for s in ed.split_sentences(para)]
+    best = sorted(
+        max((_word_jaccard(s, t), t, s) for t in src)
+        for para in paragraphs(texts[b])[1:]
+        for s in ed.split_sentences(para)
+        if len(s.split()) >= 8 and src
+    )
+    if best:
+        sim, sa, sb = best[len(best) // 2]
+        out["sentence_pair"] = {"a": sa, "b": sb, "word_jaccard": sim}
+    return out
+
+
+def _word_jaccard(a: str, b: str) -> float:
+    sa, sb = set(ed.words(a)), set(ed.words(b))
+    return len(sa & sb) / len(sa | sb) if sa | sb else 0.0
