@@ -36,7 +36,7 @@ PairKind = Literal["near-duplicate", "rewrite", "family"]
 
 REUSE_VERDICTS = frozenset({"duplicate", "near-duplicate", "rewrite", "partial-reuse"})
 EXPECTED_VERDICTS = {"near-duplicate": frozenset({"duplicate", "near-duplicate"}), "rewrite": frozenset({"rewrite"})}
-MAX_REWRITE_JACCARD = (0.3, 0.22)
+MAX_REWRITE_JACCARD = (0.3, 0.25)
 """A planted rewrite of a base article, and of an earlier rewrite, shares less than this word 5-gram Jaccard with
 its source (the seed pair: 0.08). Rewording a rewrite changes less, so chains must clear a lower bar."""
 FILLER_WORDS = tuple(
@@ -55,6 +55,7 @@ _LEADS = (
     "Fresh details have emerged about {name}, in a development that is being closely watched.",
 )
 _NAME_RE = re.compile(r"(?<=[a-z,] )([A-Z][a-z]+(?: [A-Z][a-z]+)+)")
+_LEAD_NAME = re.compile(r"(?<=[\w,] )[A-Z][a-z]{3,}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,15 +140,17 @@ def generate(
 ) -> SyntheticCorpus:
     """Plant near-duplicates and rewrites of distinct base articles.
 
-    A rewrite that still shares `MAX_REWRITE_JACCARD` or more of its word 5-grams with its source after the
-    strongest rewording is made again from a fresh base article.
+    A rewrite that still shares `MAX_REWRITE_JACCARD` (lower for a rewrite of a rewrite) or more of its word
+    5-grams with its source after the strongest rewording is made again, from another earlier rewrite or from a
+    fresh base article.
 
     Args:
         base: base news articles (de-duplicated here).
         n_near: near-duplicates to plant.
         n_rewrite: rewrites to plant; up to `chain_rate` of them rewrite an earlier rewrite (A → B → C).
         seed: the same seed gives the same corpus.
-        donors: articles a new lead may be taken from (default: `base`; the donor is recorded).
+        donors: articles a new lead may be taken from (default: `base`): only those whose lead names nobody
+            another base article names, each once; the donor is recorded.
         chain_rate: probability that a rewrite (after the first) continues a chain.
 
     Returns:
@@ -159,7 +162,12 @@ def generate(
     rng = random.Random(seed)
     pool = dedupe(base)
     fresh = iter(rng.sample(pool, len(pool)))
-    donor_pool = list(donors) if donors else pool
+    # Lead donors name nobody that another base article names, so a borrowed lead ties a rewrite to no story
+    # of the corpus; each lends one lead at most.
+    names = Counter(n for d in pool for n in set(_LEAD_NAME.findall(d.text)))
+    own = {d.id for d in pool}
+    fit = [d for d in donors or pool if all(names[n] <= (d.id in own) for n in _LEAD_NAME.findall(_lead(d)))]
+    donor_queue = iter(rng.sample(fit, len(fit)))
     by_id: dict[str, tuple[Document, list[str]]] = {}  # document and its body paragraphs
     derived: list[PlantedDoc] = []
 
@@ -183,8 +191,9 @@ def generate(
         for attempt in range(len(pool) + 4):
             src = by_id[parent.id][0] if parent else take()
             family = parent.family if parent else src.id
-            donor = next(d for d in iter(lambda: rng.choice(donor_pool), None) if d.id != family or len(donor_pool) < 2)
-            body, used_donor = _rewrite(by_id[src.id][1], src.text, donor, rng)
+            donor = next(donor_queue, None) if rng.random() < 0.5 else None
+            donor = donor if donor is None or donor.id != family else None
+            body = _rewrite(by_id[src.id][1], src.text, donor, rng)
             credits = [f"(with inputs from {rng.choice(_AGENCIES)})"] if rng.random() < 0.8 else []
             credits += [rng.choice(_PICTURES)] if rng.random() < 0.6 else []
             doc = _document(doc_id, src, body + credits, rng, 0.5, rewrite=True)
@@ -193,9 +202,7 @@ def generate(
             # Too close to its source: try other parents, then a fresh base article.
             parent = rng.choice(firsts) if parent and attempt < 6 else None
         by_id[doc_id] = (doc, body)
-        derived.append(
-            PlantedDoc(doc_id, "rewrite", src.id, family, donor.id if used_donor else None, 1 + bool(parent))
-        )
+        derived.append(PlantedDoc(doc_id, "rewrite", src.id, family, donor.id if donor else None, 1 + bool(parent)))
         if parent is None:
             firsts.append(derived[-1])
     docs = pool + [by_id[d.id][0] for d in derived]
@@ -243,20 +250,24 @@ def _document(
     return Document(doc_id, header + "\n\n".join(body), title=title, source="synthetic", origin=origin)
 
 
-def _rewrite(paras: list[str], text: str, donor: Document, rng: random.Random) -> tuple[list[str], bool]:
-    """A new lead (reworded from `donor` or a template) over `paras` with one paragraph dropped, one moved and
+def _lead(doc: Document) -> str:
+    return " ".join(ed.split_sentences(paragraphs(doc.text)[0])[:2])
+
+
+def _rewrite(paras: list[str], text: str, donor: Document | None, rng: random.Random) -> list[str]:
+    """A new lead (reworded from `donor`, else a template) over `paras` with a paragraph dropped, one moved and
     every other reworded; reworded again more strongly while the 5-gram Jaccard with `text` is 0.2 or more.
     """
-    use_donor = rng.random() < 0.5
     lead_rng = random.Random(rng.getrandbits(64))
-    if use_donor:
-        lead = ed.paraphrase_paragraph(" ".join(ed.split_sentences(paragraphs(donor.text)[0])[:2]), lead_rng, 1.0)
+    if donor is not None:
+        lead = ed.paraphrase_paragraph(_lead(donor), lead_rng, 1.0)
     else:
         m = _NAME_RE.search(text)
         lead = rng.choice(_LEADS).format(name=m[1] if m else "this story")
     body = list(paras)
-    if len(body) >= 4 and rng.random() < 0.7:
-        del body[rng.randrange(1, len(body))]
+    small = [i for i, p in enumerate(body) if i and 4 * len(p.split()) <= sum(len(q.split()) for q in body)]
+    if len(body) >= 4 and small and rng.random() < 0.7:  # drop a paragraph, but not a quarter of the story
+        del body[rng.choice(small)]
     if len(body) >= 3:
         block = body.pop(rng.randrange(1, len(body)))
         body.insert(rng.randrange(1, len(body) + 1), block)
@@ -267,7 +278,7 @@ def _rewrite(paras: list[str], text: str, donor: Document, rng: random.Random) -
         out = [ed.cap(lead)] + [ed.paraphrase_paragraph(p, sub, strength, source) for p in body]
         if shingle_jaccard(text, "\n\n".join(out)) < 0.2:
             break
-    return out, use_donor
+    return out
 
 
 def _planted_pairs(derived: Sequence[PlantedDoc]) -> list[PlantedPair]:

@@ -161,6 +161,9 @@ _TIME = (
     r"(?: \d{1,2})?|\d{4}"
 )
 _AUX = r"(?<!\bis)(?<!\bwas)(?<!\bare)(?<!\bwere)(?<!\bhas)(?<!\bhave)(?<!\bhad)(?<!\bbe)"
+_FINITE = (
+    r"(?<!\bto )(?<!\bnot )(?<!\bwould )(?<!\bcould )(?<!\bmay )(?<!\bmight )(?<!\bmust )(?<!\bshould )(?<!\bwill )"
+)
 _CLAUSE = r"(?=(?:the|a|an|it|he|she|they|we|there|this|its|his|her|their|[A-Z0-9])\b)"
 # Clause rules: a pattern over the whole sentence and a template ({^g}: capitalised, {_g}: common first word
 # lower-cased, {.g}: first letter lower-cased).
@@ -216,13 +219,9 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 _GRAMMAR: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p), t)
     for p, t in (
-        (r"\bhas been\b", "was"),
-        (r"\bhave been\b", "were"),
-        (
-            r"(?<!\bto )(?<!\bwould )(?<!\bcould )(?<!\bmay )(?<!\bmight )(?<!\bmust )"
-            r"\b(?:has|have) (?!been\b)(\w+ed)\b",
-            r"\1",
-        ),
+        (rf"{_FINITE}\bhas been\b", "was"),
+        (rf"{_FINITE}\bhave been\b", "were"),
+        (rf"{_FINITE}\b(?:has|have) (?!been\b)(\w+ed)\b", r"\1"),
         (  # "Iraq's ministry said" -> "the ministry of Iraq said", and back
             r"\b([A-Z][a-z]+)'s ([a-z]{3,})(?= (?:is|was|are|were|has|have|had|will|would|could|to|in|on|at|for"
             r"|from|of|and|by|with|as|that)\b|[,.;:])",
