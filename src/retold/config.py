@@ -100,6 +100,7 @@ class VerdictConfig:
     partial_chars: int = 80
     min_passage_score: float = 0.48
     min_verbatim_chars: int = 60
+    min_paraphrase_chars: int = 40
 
     def __post_init__(self) -> None:
         for name in ("near_duplicate_coverage", "near_duplicate_verbatim", "rewrite_coverage", "min_passage_score"):
@@ -107,6 +108,7 @@ class VerdictConfig:
             _check(0.0 <= v <= 1.0, f"{name} must be in [0, 1], got {v}")
         _check(self.partial_chars >= 0, "partial_chars must be >= 0")
         _check(self.min_verbatim_chars >= 0, "min_verbatim_chars must be >= 0")
+        _check(self.min_paraphrase_chars >= 0, "min_paraphrase_chars must be >= 0")
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,9 @@
 Rules, in order (cut-offs in `VerdictConfig`):
 - ``duplicate``: the same content tokens after normalisation (attribution and date headers ignored);
 - ``unrelated``: less than `partial_chars` aligned on either side, or no strong evidence: neither a verbatim
-  passage of `min_verbatim_chars` nor a paraphrase passage scoring `min_passage_score` (weak paraphrase links
-  and a shared stock phrase are what independent reports of one event share);
+  passage of `min_verbatim_chars` nor a paraphrase passage of `min_paraphrase_chars` scoring
+  `min_passage_score` (weak paraphrase links and a shared stock phrase are what independent reports of one
+  event share);
 - ``near-duplicate``: at least `near_duplicate_verbatim` of the aligned text verbatim, one side at least
   `near_duplicate_coverage` covered and the other at least `rewrite_coverage` (the same text, lightly edited,
   or one version extending the other);
@@ -48,9 +49,12 @@ def decide(
 
 
 def _strength(p: Passage, cfg: VerdictConfig) -> float:
+    """How much one passage proves reuse: 1 for a long verbatim passage, the score of a paraphrase passage of
+    sentence size, 0 for short fragments (a stock phrase, a few reworded words between copied runs)."""
+    size = (p.a_end - p.a_start + p.b_end - p.b_start) / 2
     if p.label == "verbatim":
-        return 1.0 if (p.a_end - p.a_start + p.b_end - p.b_start) / 2 >= cfg.min_verbatim_chars else 0.0
-    return p.score
+        return 1.0 if size >= cfg.min_verbatim_chars else 0.0
+    return p.score if size >= cfg.min_paraphrase_chars else 0.0
 
 
 def judge(a: Analyzed, b: Analyzed, alignment: Alignment, cfg: VerdictConfig | None = None) -> PairResult:
