@@ -5,7 +5,7 @@ Usage::
     .venv/bin/python bench/fit_thresholds.py [--data SHARED_DATA] [--variants]
 
 Prints the accuracy-maximising cut of the aligner's sentence similarity on ``mrpc/train.jsonl`` (the value to
-ship as ``retold.eval.sentences.MRPC_THRESHOLD``; the MRPC test split is held back and scored with it), and for
+ship as ``retold.config.AlignConfig.paraphrase``; the MRPC test split is held back and scored with it), and for
 information the same fit on STS-B train with ``score >= 3.5`` taken as paraphrase. ``--variants`` also scores
 scratch variants of the similarity (experiments only, not used by retold): accuracy at the fitted cut, 2-fold
 cross-validated accuracy on MRPC train, and Spearman on STS-B dev.

@@ -25,11 +25,8 @@ from retold.model import Document
 from retold.text.analyze import Analyzed, analyze
 from retold.text.tokens import is_stopword, weight
 
-# Fitted on ../shared/data/mrpc/train.jsonl (4,076 pairs) with `fit_threshold` (accuracy-maximising cut) by
-# ``.venv/bin/python bench/fit_thresholds.py`` (fitted 0.43536, rounded); train accuracy 0.7272, F1 0.8175 at this
-# cut; accuracy stays within 0.723-0.727 for cuts from 0.41 to 0.50. The MRPC test split is held back and scored
-# with this constant.
-MRPC_THRESHOLD = 0.4354
+MRPC_THRESHOLD = AlignConfig().paraphrase
+"""The shipped sentence-paraphrase cut (`AlignConfig.paraphrase`, fitted on MRPC train; see config.py)."""
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
