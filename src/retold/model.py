@@ -151,3 +151,72 @@ class RecordError:
 
     def __str__(self) -> str:
         return f"{self.where()}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class DocInfo:
+    """What the families stage needs to know about one document (no text).
+
+    `order` is the document's position in the corpus or index (unique, the last tie-break); `chars` is the length
+    of its original text; `credited` says the text carries an agency credit ("(with inputs from PTI)", "(Reuters)"),
+    i.e. it says it was built from agency copy and is therefore a derived version.
+    """
+
+    id: str
+    date: str | None
+    chars: int
+    order: int
+    credited: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyEdge:
+    """A "derived from" edge inside a family: `target` is a version derived from `source`.
+
+    `source` is the earlier, more original document and `target` the derived one; `verdict` is the verdict of
+    the pair that links them. In JSON the direction reads ``{"from": source, "to": target}``.
+    """
+
+    source: str
+    target: str
+    verdict: VerdictName
+
+    def to_json(self) -> dict[str, object]:
+        return {"from": self.source, "to": self.target, "verdict": self.verdict}
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """A group of versions of one article; `to_json` is the fixed families.jsonl record.
+
+    `id` is the original's id (stable across runs); `members` lists every member, the original first;
+    `confidence` in [0, 1] says how firmly the evidence picks `original` (see `retold.families`).
+    """
+
+    id: str
+    members: tuple[str, ...]
+    original: str
+    confidence: float
+    edges: tuple[FamilyEdge, ...] = field(default=())
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "members": list(self.members),
+            "original": self.original,
+            "confidence": round(self.confidence, 4),
+            "edges": [e.to_json() for e in self.edges],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class KeepRecord:
+    """Whether a pipeline keeps one document, which family it belongs to and why; the keep.jsonl record."""
+
+    id: str
+    keep: bool
+    family: str
+    reason: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"id": self.id, "keep": self.keep, "family": self.family, "reason": self.reason}
