@@ -10,7 +10,7 @@ A pair of sentences links when
    it on both sides (rewrites move blocks, not single sentences).
 Each sentence keeps at most its `MAX_LINKS` strongest links; an isolated link between two sentences that both
 have a supported link elsewhere is dropped as a topical look-alike. Sentences with fewer than `min_tokens`
-content tokens link only as copies (rule 1), and only next to another link.
+content tokens link only as copies (rule 1), and only next to another link (or when each text is that unit).
 """
 
 from __future__ import annotations
@@ -83,9 +83,10 @@ def match(
         accepted[wi[ok], wj[ok]] = True
     accepted &= _best_per_sentence(np.where(accepted, s, 0.0), MAX_LINKS)
     accepted &= ~_stray(accepted, copy)
-    # A copied short unit ("2.", a name, a dateline) means something only next to other reused text.
+    # A copied short unit ("2.", a name, a dateline) means something only next to other reused text, or when it
+    # is the whole of both texts.
     ii, jj = np.nonzero(accepted & short)
-    if len(ii):
+    if len(ii) and (n, m) != (1, 1):
         lonely = ~_supported(ii, jj, np.nonzero(accepted), units, units, 1, exclude_self=True)
         accepted[ii[lonely], jj[lonely]] = False
     ii, jj = np.nonzero(accepted)

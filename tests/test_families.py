@@ -1,0 +1,397 @@
+"""Tests for retold.families: the radius-2 membership rule (chains together, no chaining through partial reuse or
+past two hops), the choice of original and its confidence, directed edges, keep-list modes, and a Hypothesis
+property over random graphs of version pairs."""
+
+from __future__ import annotations
+
+import doctest
+from collections.abc import Sequence
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import retold.families as families_module
+from retold.api import compare_documents
+from retold.families import (
+    CONFIDENCE_CONTAINMENT,
+    CONFIDENCE_CREDIT,
+    CONFIDENCE_DATE,
+    CONFIDENCE_DATED,
+    CONFIDENCE_ORDER,
+    LINK_VERDICTS,
+    build_families,
+    keep_list,
+)
+from retold.model import (
+    VERDICTS,
+    Alignment,
+    DocInfo,
+    Document,
+    Family,
+    FamilyEdge,
+    PairResult,
+    SideSummary,
+    VerdictName,
+)
+from retold.text.boilerplate import find_boilerplate
+
+
+def doc(id_: str, order: int, date: str | None = None, credited: bool = False, chars: int = 1000) -> DocInfo:
+    return DocInfo(id=id_, date=date, chars=chars, order=order, credited=credited)
+
+
+def pair(a: str, b: str, verdict: VerdictName, cov_a: float = 0.9, cov_b: float = 0.9) -> PairResult:
+    return PairResult(
+        a=SideSummary(a, None, 1000, cov_a),
+        b=SideSummary(b, None, 1000, cov_b),
+        verdict=verdict,
+        alignment=Alignment((), (), ()),
+    )
+
+
+def dated(ids: str, start_day: int = 1) -> list[DocInfo]:
+    """One document per letter, in corpus order, each a day later than the one before."""
+    return [doc(c, i, f"2024-03-{start_day + i:02d}") for i, c in enumerate(ids)]
+
+
+def groups(fams: Sequence[Family]) -> set[frozenset[str]]:
+    return {frozenset(f.members) for f in fams}
+
+
+# --- membership -------------------------------------------------------------------------------------------------
+
+
+def test_chain_of_rewrites_stays_together() -> None:
+    # C was rewritten from B, B from A; C shares only a passage with A.
+    pairs = [pair("A", "B", "rewrite"), pair("B", "C", "rewrite"), pair("A", "C", "partial-reuse")]
+    fams = build_families(dated("ABC"), pairs)
+    assert groups(fams) == {frozenset("ABC")}
+    (fam,) = fams
+    assert fam.original == fam.id == "A" and fam.members == ("A", "B", "C")
+    assert fam.confidence == CONFIDENCE_DATE
+    assert fam.edges == (FamilyEdge("A", "B", "rewrite"), FamilyEdge("B", "C", "rewrite"))
+
+
+@pytest.mark.parametrize("core", ["A", "B", "C"])
+def test_chain_stays_together_whichever_end_looks_original(core: str) -> None:
+    # Without dates the containment cue picks the core; from any position a three-link chain is within radius 2.
+    docs = [doc(c, i) for i, c in enumerate("ABC")]
+    pairs = [
+        pair("A", "B", "rewrite", 0.95 if core == "A" else 0.7, 0.95 if core == "B" else 0.7),
+        pair("B", "C", "rewrite", 0.95 if core == "B" else 0.7, 0.95 if core == "C" else 0.7),
+    ]
+    fams = build_families(docs, pairs)
+    assert groups(fams) == {frozenset("ABC")}
+    assert fams[0].original == core
+
+
+def test_long_chain_is_not_single_linked() -> None:
+    # Connected components would make one family of A..E; radius 2 stops at C, and D starts its own family.
+    pairs = [pair(x, y, "rewrite") for x, y in ("AB", "BC", "CD", "DE")]
+    fams = build_families(dated("ABCDE"), pairs)
+    assert groups(fams) == {frozenset("ABC"), frozenset("DE")}
+    assert [f.id for f in fams] == ["A", "D"]
+
+
+def test_independent_stories_sharing_a_quote_stay_apart() -> None:
+    # Two reports of one event, each with its own copies, quoting the same statement (partial reuse).
+    docs = dated("XxYy")
+    pairs = [
+        pair("X", "x", "near-duplicate"),
+        pair("Y", "y", "rewrite"),
+        pair("X", "Y", "partial-reuse"),
+        pair("x", "y", "partial-reuse"),
+        pair("X", "y", "unrelated"),
+    ]
+    assert groups(build_families(docs, pairs)) == {frozenset("Xx"), frozenset("Yy")}
+
+
+def test_no_chaining_through_a_partial_reuse_hub() -> None:
+    # H (a round-up) reuses a paragraph of each of two unrelated families; it joins neither and links neither.
+    docs = dated("HABCD")
+    pairs = [
+        pair("A", "B", "rewrite"),
+        pair("C", "D", "duplicate"),
+        pair("H", "A", "partial-reuse"),
+        pair("H", "B", "partial-reuse"),
+        pair("H", "C", "partial-reuse"),
+    ]
+    assert groups(build_families(docs, pairs)) == {frozenset("H"), frozenset("AB"), frozenset("CD")}
+
+
+def test_star_family() -> None:
+    docs = dated("OABCD")
+    verdicts: list[VerdictName] = ["duplicate", "near-duplicate", "rewrite", "rewrite"]
+    pairs = [pair("O", m, v) for m, v in zip("ABCD", verdicts, strict=True)]
+    (fam,) = build_families(docs, pairs)
+    assert fam.original == "O" and set(fam.members) == set("OABCD")
+    assert {(e.source, e.target, e.verdict) for e in fam.edges} == {
+        ("O", m, v) for m, v in zip("ABCD", verdicts, strict=True)
+    }
+
+
+def test_second_hop_must_pass_through_a_member() -> None:
+    # N is at the edge of X's family (X -> M -> N). Z hangs off N and Y links to N, so Z is two hops from Y,
+    # but the middle hop N is not a member of Y's family: Z joins neither (three hops from X).
+    docs = dated("XMNYZ")
+    pairs = [pair("X", "M", "rewrite"), pair("M", "N", "rewrite"), pair("Y", "N", "rewrite"), pair("N", "Z", "rewrite")]
+    assert groups(build_families(docs, pairs)) == {frozenset("XMN"), frozenset("Y"), frozenset("Z")}
+
+
+def test_partial_reuse_links_only_when_asked() -> None:
+    docs = dated("AB")
+    pairs = [pair("A", "B", "partial-reuse")]
+    assert groups(build_families(docs, pairs)) == {frozenset("A"), frozenset("B")}
+    linked = build_families(docs, pairs, link_verdicts=(*LINK_VERDICTS, "partial-reuse"))
+    assert groups(linked) == {frozenset("AB")}
+    only_duplicates: tuple[VerdictName, ...] = ("duplicate",)
+    apart = build_families(docs, [pair("A", "B", "rewrite")], link_verdicts=only_duplicates)
+    assert groups(apart) == {frozenset("A"), frozenset("B")}
+
+
+def test_repeated_pair_keeps_the_strongest_verdict() -> None:
+    pairs = [pair("A", "B", "partial-reuse"), pair("B", "A", "near-duplicate"), pair("A", "B", "rewrite")]
+    (fam,) = build_families(dated("AB"), pairs)
+    assert fam.edges == (FamilyEdge("A", "B", "near-duplicate"),)
+
+
+def test_every_document_in_exactly_one_family_and_singletons_included() -> None:
+    docs = dated("ABCDEFG")
+    pairs = [pair("A", "C", "rewrite"), pair("E", "F", "duplicate"), pair("B", "G", "partial-reuse")]
+    fams = build_families(docs, pairs)
+    members = [m for f in fams for m in f.members]
+    assert sorted(members) == list("ABCDEFG")
+    singles = [f for f in fams if len(f.members) == 1]
+    assert {f.id for f in singles} == {"B", "D", "G"}
+    assert all(f.confidence == 1.0 and f.edges == () and f.original == f.id for f in singles)
+    assert [f.id for f in fams] == ["A", "B", "D", "E", "G"]  # by the original's corpus order
+
+
+def test_empty_corpus() -> None:
+    assert build_families([], []) == [] and keep_list([], "original", {}) == []
+
+
+@pytest.mark.parametrize(
+    ("docs", "pairs", "message"),
+    [
+        ([doc("A", 0), doc("A", 1)], [], "duplicate document id"),
+        ([doc("A", 0)], [pair("A", "Z", "rewrite")], "'Z', which is not among"),
+        ([doc("A", 0)], [pair("A", "A", "rewrite")], "with itself"),
+    ],
+)
+def test_bad_input_is_refused(docs: list[DocInfo], pairs: list[PairResult], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        build_families(docs, pairs)
+
+
+def test_unknown_link_verdict_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown verdicts"):
+        build_families([], [], link_verdicts=("copy",))  # type: ignore[arg-type]
+
+
+# --- original and confidence --------------------------------------------------------------------------------------
+
+
+def test_original_by_date_beats_corpus_order_and_containment() -> None:
+    docs = [doc("late", 0, "2024-03-05"), doc("early", 1, "2024-03-01")]
+    # "late" looks contained in "early", but the date decides.
+    (fam,) = build_families(docs, [pair("late", "early", "rewrite", 0.98, 0.6)])
+    assert fam.original == "early" and fam.confidence == CONFIDENCE_DATE
+    assert fam.edges == (FamilyEdge("early", "late", "rewrite"),)
+
+
+def test_dates_with_times_and_zones_compare_as_instants() -> None:
+    docs = [doc("a", 0, "2024-03-01T10:00:00+02:00"), doc("b", 1, "2024-03-01T09:00:00Z")]
+    (fam,) = build_families(docs, [pair("a", "b", "near-duplicate")])
+    assert fam.original == "a" and fam.confidence == CONFIDENCE_DATE  # 08:00 UTC before 09:00 UTC
+
+
+def test_original_by_containment_when_dates_tie() -> None:
+    # "short" is largely contained in "long" (long adds material), so "short" is the likelier original.
+    docs = [doc("long", 0, "2024-03-01"), doc("short", 1, "2024-03-01")]
+    (fam,) = build_families(docs, [pair("long", "short", "near-duplicate", 0.6, 0.97)])
+    assert fam.original == "short" and fam.confidence == CONFIDENCE_CONTAINMENT
+    assert fam.edges == (FamilyEdge("short", "long", "near-duplicate"),)
+
+
+def test_small_coverage_difference_is_not_containment() -> None:
+    docs = [doc("a", 0), doc("b", 1)]
+    (fam,) = build_families(docs, [pair("a", "b", "rewrite", 0.8, 0.85)])
+    assert fam.original == "a" and fam.confidence == CONFIDENCE_ORDER
+    (fam,) = build_families(docs, [pair("a", "b", "rewrite", 0.8, 0.85)], containment_margin=0.02)
+    assert fam.original == "b" and fam.confidence == CONFIDENCE_CONTAINMENT
+
+
+def test_original_by_agency_credit() -> None:
+    docs = [doc("credited", 0, "2024-03-01", credited=True), doc("plain", 1, "2024-03-01")]
+    (fam,) = build_families(docs, [pair("credited", "plain", "rewrite")])
+    assert fam.original == "plain" and fam.confidence == CONFIDENCE_CREDIT
+
+
+def test_dated_document_before_undated() -> None:
+    docs = [doc("undated", 0), doc("dated", 1, "2024-03-01")]
+    (fam,) = build_families(docs, [pair("undated", "dated", "rewrite")])
+    assert fam.original == "dated" and fam.confidence == CONFIDENCE_DATED
+
+
+def test_unparseable_date_counts_as_missing() -> None:
+    docs = [doc("junk", 0, "last Tuesday"), doc("dated", 1, "2024-03-01")]
+    (fam,) = build_families(docs, [pair("junk", "dated", "rewrite")])
+    assert fam.original == "dated"
+
+
+def test_corpus_order_when_nothing_distinguishes() -> None:
+    docs = [doc("first", 0), doc("second", 1)]
+    (fam,) = build_families(docs, [pair("second", "first", "duplicate")])
+    assert fam.original == "first" and fam.confidence == CONFIDENCE_ORDER
+
+
+def test_confidence_scale_is_ordered() -> None:
+    assert 1.0 >= CONFIDENCE_DATE > CONFIDENCE_CONTAINMENT > CONFIDENCE_CREDIT > CONFIDENCE_DATED > CONFIDENCE_ORDER
+    assert CONFIDENCE_ORDER >= 0.0
+
+
+def test_family_confidence_is_the_weakest_member_cue() -> None:
+    # B is a day later (date decides), C has the original's date and no other cue (corpus order decides).
+    docs = [doc("A", 0, "2024-03-01"), doc("B", 1, "2024-03-02"), doc("C", 2, "2024-03-01")]
+    (fam,) = build_families(docs, [pair("A", "B", "rewrite"), pair("A", "C", "rewrite")])
+    assert fam.original == "A" and fam.confidence == CONFIDENCE_ORDER
+
+
+def test_edges_run_from_more_original_to_derived() -> None:
+    docs = [doc("C", 0, "2024-03-03"), doc("A", 1, "2024-03-01"), doc("B", 2, "2024-03-02")]
+    pairs = [pair("C", "B", "rewrite"), pair("B", "A", "near-duplicate"), pair("C", "A", "rewrite")]
+    (fam,) = build_families(docs, pairs)
+    assert fam.members == ("A", "B", "C")
+    assert fam.edges == (
+        FamilyEdge("A", "B", "near-duplicate"),
+        FamilyEdge("A", "C", "rewrite"),
+        FamilyEdge("B", "C", "rewrite"),
+    )
+
+
+def test_with_real_pair_results() -> None:
+    texts = {
+        "a": "The minister said on Monday that the new bridge over the river will open next year. "
+        "It cost 40 million dollars to build. Local people welcomed the news.",
+        "b": "On Monday the minister announced that the new river bridge would open next year. "
+        "Building it cost 40 million dollars. Residents welcomed the announcement.\n(With inputs from PTI)",
+        "c": "Scientists found a new species of frog in the rain forest. The frog is bright blue and very small.",
+    }
+    docs = [Document(k, v) for k, v in texts.items()]
+    infos = [
+        DocInfo(d.id, None, len(d.text), i, any(b.kind == "agency" for b in find_boilerplate(d.text)))
+        for i, d in enumerate(docs)
+    ]
+    assert [i.credited for i in infos] == [False, True, False]
+    pairs = [compare_documents(docs[0], docs[1]), compare_documents(docs[1], docs[2])]
+    assert pairs[0].verdict in LINK_VERDICTS and pairs[1].verdict not in LINK_VERDICTS
+    fams = build_families(infos, pairs)
+    assert groups(fams) == {frozenset("ab"), frozenset("c")}
+    assert {f.id: f.original for f in fams} == {"a": "a", "c": "c"}
+
+
+# --- keep list ----------------------------------------------------------------------------------------------------
+
+
+CHAIN = [pair("A", "B", "rewrite"), pair("B", "C", "near-duplicate")]
+# Corpus order C, B, A, S: the copies come first, as in a crawl of aggregators; S is a singleton.
+CHAIN_DOCS = [doc("C", 0, "2024-03-03"), doc("B", 1, "2024-03-02"), doc("A", 2, "2024-03-01"), doc("S", 3)]
+ORDER = {d.id: d.order for d in CHAIN_DOCS}
+
+
+def keep(mode: str) -> dict[str, tuple[bool, str, str]]:
+    recs = keep_list(build_families(CHAIN_DOCS, CHAIN), mode, ORDER)  # type: ignore[arg-type]
+    assert [r.id for r in recs] == ["C", "B", "A", "S"]  # one record per document, corpus order
+    return {r.id: (r.keep, r.family, r.reason) for r in recs}
+
+
+def test_keep_original() -> None:
+    assert keep("original") == {
+        "A": (True, "A", "original of family A"),
+        "B": (False, "A", "copy of A (rewrite)"),
+        "C": (False, "A", "copy of A (near-duplicate of B)"),
+        "S": (True, "S", "singleton"),
+    }
+
+
+def test_keep_first() -> None:
+    assert keep("first") == {
+        "C": (True, "A", "version of A, first in corpus order"),
+        "B": (False, "A", "version of A (rewrite); kept C, first in corpus order"),
+        "A": (False, "A", "original of family A; kept C, first in corpus order"),
+        "S": (True, "S", "singleton"),
+    }
+
+
+def test_keep_all() -> None:
+    got = keep("all")
+    assert all(k for k, _, _ in got.values())
+    assert got["A"][2] == "original of family A" and got["B"][2] == "version of A (rewrite)"
+    assert got["C"][2] == "version of A (near-duplicate of B)" and got["S"][2] == "singleton"
+
+
+def test_keep_reason_for_a_member_more_original_than_its_link() -> None:
+    # B joins through C but ranks before it (earlier date), so its only edge points away from it.
+    fam = Family("A", ("A", "B", "C"), "A", 1.0, (FamilyEdge("A", "C", "rewrite"), FamilyEdge("B", "C", "rewrite")))
+    recs = keep_list([fam], "original", {"A": 0, "B": 1, "C": 2})
+    assert recs[1].reason == "copy of A (C is a rewrite of it)"
+
+
+def test_keep_list_refuses_bad_input() -> None:
+    fam = Family("A", ("A", "B"), "A", 1.0)
+    with pytest.raises(ValueError, match="unknown keep mode"):
+        keep_list([fam], "best", {"A": 0, "B": 1})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="more than one family"):
+        keep_list([fam, Family("B", ("B",), "B", 1.0)], "all", {"A": 0, "B": 1})
+    with pytest.raises(ValueError, match="no corpus position"):
+        keep_list([fam], "all", {"A": 0})
+
+
+def test_docstring_examples() -> None:
+    assert doctest.testmod(families_module).failed == 0
+
+
+# --- property -----------------------------------------------------------------------------------------------------
+
+
+@st.composite
+def corpora(draw: st.DrawFn) -> tuple[list[DocInfo], list[PairResult]]:
+    n = draw(st.integers(1, 14))
+    ids = [f"d{i}" for i in range(n)]
+    days = st.none() | st.integers(1, 4).map(lambda d: f"2024-03-0{d}")
+    docs = [doc(d, i, draw(days), draw(st.booleans())) for i, d in enumerate(ids)]
+    pairs: list[PairResult] = []
+    if n > 1:
+        couples = st.tuples(st.sampled_from(ids), st.sampled_from(ids)).filter(lambda t: t[0] != t[1])
+        cov = st.sampled_from([0.3, 0.6, 0.85, 0.97])
+        for a, b in draw(st.lists(couples, max_size=3 * n)):
+            pairs.append(pair(a, b, draw(st.sampled_from(VERDICTS)), draw(cov), draw(cov)))
+    return docs, pairs
+
+
+@settings(max_examples=300, deadline=None)
+@given(corpora())
+def test_property_partition_radius_and_edges(corpus: tuple[list[DocInfo], list[PairResult]]) -> None:
+    docs, pairs = corpus
+    fams = build_families(docs, pairs)
+    members = [m for f in fams for m in f.members]
+    assert sorted(members) == sorted(d.id for d in docs)  # every document in exactly one family
+    linked = {frozenset((p.a.id, p.b.id)) for p in pairs if p.verdict in LINK_VERDICTS}
+    date = {d.id: d.date for d in docs}
+    for fam in fams:
+        core = fam.original
+        assert fam.id == core == fam.members[0]
+        assert CONFIDENCE_ORDER <= fam.confidence <= 1.0
+        ring1 = {m for m in fam.members if frozenset((core, m)) in linked}
+        for m in fam.members[1:]:
+            # within radius 2 of the original, the middle hop being a member linked to the original
+            assert m in ring1 or any(frozenset((r, m)) in linked for r in ring1)
+            if date[core] is not None and date[m] is not None:
+                assert date[core] <= date[m]  # type: ignore[operator]
+        position = {m: i for i, m in enumerate(fam.members)}
+        assert len(fam.edges) == sum(1 for p in linked if p <= set(fam.members))
+        for e in fam.edges:
+            assert frozenset((e.source, e.target)) in linked
+            assert position[e.source] < position[e.target]  # from the more original: never a cycle
