@@ -1,14 +1,16 @@
 """Tests for retold.candidates.rewrite: rare-term selection and the rare-term candidate channel on a small planted
-corpus of invented-name articles with reworded copies."""
+corpus of invented-name articles with reworded copies; the rule is order-independent up to the posting cap, so
+matching in chunks against an index of earlier documents gives the same candidates as one batch."""
 
 from __future__ import annotations
 
 import itertools
 import random
 
+import numpy as np
 import pytest
 
-from retold.candidates.rewrite import rare_terms, rewrite_candidates
+from retold.candidates.rewrite import Postings, match_rare_terms, rare_terms, rewrite_candidates, term_vector
 from retold.config import RewriteConfig
 from retold.model import Document
 from retold.text.analyze import analyze
@@ -160,26 +162,26 @@ def test_shared_region_names_below_min_shared_do_not_pair() -> None:
     cands = rewrite_candidates(_terms(texts), RewriteConfig())
     assert {(c.a, c.b) for c in cands} == set(PLANTED.items())
     # With min_shared=2 every same-group pair (2 shared terms, about 2/9 of the rare weight) becomes a candidate.
-    loose = rewrite_candidates(_terms(texts), RewriteConfig(min_shared=2, min_score=0.1, top_k=100))
+    loose = rewrite_candidates(_terms(texts), RewriteConfig(min_shared=2, min_score=0.1))
     assert {(c.a, c.b) for c in loose} > set(PLANTED.items())
     for c in loose:
         assert c.a % 10 == c.b % 10 or (c.a, c.b) in PLANTED.items()
 
 
-def test_df_cap_drops_a_term_present_in_every_document() -> None:
+def test_posting_cap_ignores_a_term_for_documents_arriving_after_it_is_common() -> None:
     everywhere = " ".join(_names(3, seed=123))
     texts = _corpus(extra=f"\n\nAlso present: {everywhere}.")
     terms = _terms(texts)
     assert all(sum(stem(w.lower()) in t for w in everywhere.split()) == 3 for t in terms)
-    # Default cap: max(20, 1% of 43) = 20 < 43, so the three shared terms are dropped.
-    cands = rewrite_candidates(terms, RewriteConfig())
-    assert {(c.a, c.b) for c in cands} == set(PLANTED.items())
-    # Raise the cap above the corpus size and every pair shares three rare terms.
-    wide = rewrite_candidates(terms, RewriteConfig(min_df_cap=100, top_k=100))
     n = len(texts)
+    # Under the cap, three shared rare terms (27 of about 90 weight) make every pair a candidate.
+    wide = rewrite_candidates(terms, RewriteConfig())
     assert len(wide) == n * (n - 1) // 2
-    # max_df as a fraction works too: a cap of 100% keeps them.
-    assert len(rewrite_candidates(terms, RewriteConfig(max_df=1.0, top_k=100))) == n * (n - 1) // 2
+    # With a cap of 5, a document uses the common terms only while at most 5 earlier documents hold them:
+    # documents 0..5 pair among themselves, later ones only through their own terms (the planted copies).
+    capped = rewrite_candidates(terms, RewriteConfig(max_postings=5))
+    first = {(i, j) for i, j in itertools.combinations(range(6), 2)}
+    assert {(c.a, c.b) for c in capped} == first | set(PLANTED.items())
 
 
 def test_terms_in_only_one_document_never_pair() -> None:
@@ -209,49 +211,66 @@ def test_unequal_weights() -> None:
     assert c.score == pytest.approx(13.0 / 14.0)
 
 
-def test_top_k_caps_candidates_in_a_dense_group() -> None:
-    """Ten documents sharing the same rare terms: top_k keeps far fewer than all 45 pairs."""
+def test_no_per_document_cap_in_a_dense_group() -> None:
+    """Ten documents sharing the same rare terms: every pair is a candidate (no top-k), scores by containment."""
     shared = {f"s{k}": 9.0 for k in range(3)}
     terms = [{**shared, **{f"u{d}_{k}": 9.0 for k in range(d)}} for d in range(10)]
-    everything = rewrite_candidates(terms, RewriteConfig(min_score=0.0, top_k=100))
-    assert len(everything) == 45
-    for k in (1, 2, 3):
-        capped = rewrite_candidates(terms, RewriteConfig(min_score=0.0, top_k=k))
-        assert len(capped) < 45
-        pairs = {(c.a, c.b) for c in capped}
-        assert pairs <= {(c.a, c.b) for c in everything}
-        # Each document keeps (at least) its k best partners.
-        for d in range(10):
-            mine = sorted((c for c in everything if d in (c.a, c.b)), key=lambda c: -c.score)
-            best = mine[k - 1].score
-            assert all((c.a, c.b) in pairs for c in mine if c.score > best + 1e-12)
-
-
-def test_top_k_keeps_only_pairs_among_the_k_best_of_a_document() -> None:
-    # s(0,1) = 9/36 = 0.25 is the worst pair of both 0 and 1; s(0,2) = s(1,2) = 27/36 = 0.75.
-    terms = [
-        {"A": 9.0, "B": 9.0, "C": 9.0, "G": 3.0, "H": 3.0, "I": 3.0},
-        {"D": 9.0, "E": 9.0, "F": 9.0, "G": 3.0, "H": 3.0, "I": 3.0},
-        {"A": 9.0, "B": 9.0, "C": 9.0, "D": 9.0, "E": 9.0, "F": 9.0},
-    ]
     everything = rewrite_candidates(terms, RewriteConfig(min_score=0.0))
-    assert {(c.a, c.b): round(c.score, 4) for c in everything} == {(0, 1): 0.25, (0, 2): 0.75, (1, 2): 0.75}
-    capped = rewrite_candidates(terms, RewriteConfig(min_score=0.0, top_k=1))
-    assert {(c.a, c.b) for c in capped} == {(0, 2), (1, 2)}
+    assert len(everything) == 45
+    by_pair = {(c.a, c.b): c.score for c in everything}
+    assert by_pair[(0, 9)] == pytest.approx(1.0) and by_pair[(8, 9)] == pytest.approx(3 / 11)
+    strict = rewrite_candidates(terms, RewriteConfig(min_score=0.5))
+    assert {(c.a, c.b) for c in strict} == {(a, b) for (a, b), s in by_pair.items() if s >= 0.5}
 
 
-def test_top_k_bounds_pairs_by_what_each_document_proposes() -> None:
-    """A hub that is every spoke's best match keeps those pairs (reprints of one wire story), yet the total
-    stays within n_docs * k."""
+def test_hub_keeps_every_spoke() -> None:
+    """A wire story and its partial reprints: each reprint is contained in the hub, and every pair is kept."""
     hub: dict[str, float] = {}
     spokes = []
     for d in range(8):
         own = {f"t{d}_{k}": 9.0 for k in range(3)}
         hub.update(own)
         spokes.append(own)
-    cands = rewrite_candidates([hub, *spokes], RewriteConfig(min_score=0.0, top_k=2, min_df_cap=20))
+    cands = rewrite_candidates([hub, *spokes], RewriteConfig(min_score=0.0))
     assert {(c.a, c.b) for c in cands} == {(0, d) for d in range(1, 9)}
-    assert len(cands) <= 9 * 2
+    assert all(c.score == pytest.approx(1.0) for c in cands)
+
+
+def _postings(terms: list[dict[str, float]], cap: int) -> Postings:
+    """An index of `terms` (seq = position), as a store would answer for every term."""
+    docs: dict[int, list[int]] = {}
+    weights: dict[int, list[float]] = {}
+    totals: dict[int, float] = {}
+    for seq, t in enumerate(terms):
+        v = term_vector(t)
+        totals[seq] = v.total
+        for k, w in zip(v.keys.tolist(), v.weights.tolist(), strict=True):
+            docs.setdefault(k, []).append(seq)
+            weights.setdefault(k, []).append(w)
+    df = {k: len(v) for k, v in docs.items()}
+    keep = [k for k in docs if df[k] <= cap]
+    return Postings(
+        df,
+        {k: np.asarray(docs[k], dtype=np.int64) for k in keep},
+        {k: np.asarray(weights[k]) for k in keep},
+        totals,
+    )
+
+
+@pytest.mark.parametrize("cap", [3, 200])
+@pytest.mark.parametrize("chunk", [1, 7, 20])
+def test_chunks_against_an_index_equal_one_batch(chunk: int, cap: int) -> None:
+    rng = random.Random(3)
+    vocab = [f"w{k}" for k in range(25)]
+    terms = [{w: rng.choice([6.5, 7.0, 9.0]) for w in rng.sample(vocab, rng.randint(0, 9))} for _ in range(40)]
+    cfg = RewriteConfig(min_shared=2, min_score=0.3, max_postings=cap)
+    batch = rewrite_candidates(terms, cfg)
+    grown = []
+    for start in range(0, len(terms), chunk):
+        new = [term_vector(t) for t in terms[start : start + chunk]]
+        grown += match_rare_terms(new, range(start, start + len(new)), _postings(terms[:start], cap), cfg)
+    assert sorted(grown, key=lambda c: (c.a, c.b)) == batch
+    assert batch  # the corpus does produce candidates
 
 
 def test_degenerate_inputs() -> None:
@@ -276,7 +295,7 @@ def test_all_pairs_scores_symmetric_and_bounded() -> None:
     rng = random.Random(11)
     vocab = [f"w{k}" for k in range(12)]
     terms = [{w: rng.choice([6.5, 7.0, 9.0]) for w in rng.sample(vocab, rng.randint(0, 8))} for _ in range(15)]
-    cands = rewrite_candidates(terms, RewriteConfig(min_shared=1, min_score=0.0, top_k=100))
+    cands = rewrite_candidates(terms, RewriteConfig(min_shared=1, min_score=0.0))
     for c in cands:
         assert 0 <= c.a < c.b < len(terms)
         assert 0.0 <= c.score <= 1.0

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from retold.align.matching import match
+from retold.align.matching import CONTEXT, match
 from retold.align.passages import extend_verbatim, link_pieces, merge_pieces, spans
-from retold.align.similarity import combine, cosine_matrix, ratio_matrix, sentence_features
+from retold.align.similarity import sentence_features, sentence_text, similarity_matrix
 from retold.config import AlignConfig
 from retold.model import Alignment
 from retold.text.analyze import Analyzed
@@ -15,7 +15,7 @@ def align(a: Analyzed, b: Analyzed, cfg: AlignConfig | None = None) -> Alignment
 
     Args:
         a, b: analysed documents.
-        cfg: thresholds (defaults to `AlignConfig()`).
+        cfg: thresholds and the semantic mode (defaults to `AlignConfig()`: semantic "auto").
 
     Returns:
         Passages (verbatim or paraphrase runs with offsets on both sides) and spans labelling every
@@ -26,15 +26,17 @@ def align(a: Analyzed, b: Analyzed, cfg: AlignConfig | None = None) -> Alignment
     units_b = [n for n, s in enumerate(b.sentences) if s.kind != "attribution"]
     fa = [sentence_features(a, n) for n in units_a]
     fb = [sentence_features(b, n) for n in units_b]
-    ratio = ratio_matrix(fa, fb)
-    sim = combine(cosine_matrix(fa, fb), ratio, cfg.cos_weight)
-    links = match(
-        sim,
-        ratio,
-        [f.content_tokens < cfg.min_tokens for f in fa],
-        [f.content_tokens < cfg.min_tokens for f in fb],
+    short_a = [f.content_tokens < cfg.min_tokens for f in fa]
+    short_b = [f.content_tokens < cfg.min_tokens for f in fb]
+    sim, ratio = similarity_matrix(
+        fa,
+        fb,
+        [sentence_text(a, n) for n in units_a],
+        [sentence_text(b, n) for n in units_b],
         cfg,
+        context=(short_a, short_b, CONTEXT),
     )
+    links = match(sim, ratio, short_a, short_b, cfg)
     pieces = [
         piece
         for k in links

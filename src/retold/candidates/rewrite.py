@@ -1,24 +1,43 @@
 """Rewrite channel: documents that share many rare content terms (names, numbers, words rare in general
 English) are candidates even when their wording differs, because a paraphraser rarely changes those.
 
-Terms are selected by background rarity (corpus-independent) and weighted by it; the corpus only enters
-through a document-frequency cap that keeps postings short (passim's ``maxDF``). Scoring is a sparse product
-``X W Xᵀ`` over the kept terms, so there is no loop over document pairs.
+Terms are selected and weighted by background rarity (`wordfreq`, corpus-independent). A pair is a candidate
+when it shares at least ``min_shared`` terms and the shared weight covers at least ``min_score`` of the smaller
+document's rare-term weight. The only dependence on the rest of the index is ``max_postings``: a term already
+held by more than that many earlier documents when a document arrives is not used for that document.
+`match_rare_terms` is the one implementation: new documents, in arrival order, against an inverted index of
+earlier ones and against each other; there is no loop over document pairs and no per-document cap, so adding a
+corpus in chunks gives the same candidates as adding it at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
+from numpy.typing import NDArray
 
 from retold.config import RewriteConfig
 from retold.model import Candidate
+from retold.sketch.hashing import hash_tokens
 from retold.text.analyze import Analyzed
 from retold.text.tokens import is_rare, zipf
 
+__all__ = [
+    "RARE_MAX_ZIPF",
+    "Postings",
+    "TermVector",
+    "match_rare_terms",
+    "rare_terms",
+    "rewrite_candidates",
+    "term_vector",
+]
+
 RARE_MAX_ZIPF = 3.0
+
+_I64 = np.int64
+_F64 = np.float64
 
 
 def rare_terms(an: Analyzed) -> dict[str, float]:
@@ -36,76 +55,182 @@ def rare_terms(an: Analyzed) -> dict[str, float]:
     return out
 
 
-def rewrite_candidates(terms: Sequence[dict[str, float]], cfg: RewriteConfig) -> list[Candidate]:
-    """Pairs whose shared rare-term weight, over the smaller document's total, reaches `cfg.min_score`.
+@dataclass(frozen=True, slots=True)
+class TermVector:
+    """A document's rare terms as 64-bit keys (xxhash64 of the stem, as signed int64), sorted, with weights.
+
+    `total` is the sum of the weights in key order, so it is bit-identical wherever it is computed.
+    """
+
+    keys: NDArray[np.int64]
+    weights: NDArray[np.float64]
+    total: float
+
+
+def term_vector(terms: Mapping[str, float]) -> TermVector:
+    """Hash a `rare_terms` mapping into a `TermVector`.
+
+    >>> v = term_vector({"zorvath": 9.0, "2031": 9.0})
+    >>> v.keys.dtype.name, v.total
+    ('int64', 18.0)
+    """
+    names = list(terms)
+    keys = hash_tokens(names).view(_I64)
+    weights = np.fromiter((terms[n] for n in names), dtype=_F64, count=len(names))
+    # Sort by key, then weight, and keep the heaviest of equal keys (a 64-bit collision, in theory).
+    order = np.lexsort((-weights, keys))
+    keys, weights = keys[order], weights[order]
+    if keys.size > 1:
+        first = np.r_[True, keys[1:] != keys[:-1]]
+        keys, weights = keys[first], weights[first]
+    return TermVector(keys, weights, float(weights.sum()))
+
+
+@dataclass(frozen=True, slots=True)
+class Postings:
+    """What an index of earlier documents holds for some terms.
+
+    `df` gives each term's posting-list length (absent = 0); `docs` and `weights` hold the postings of the terms
+    whose list is at most the cap (documents in arrival order); `totals` the rare-term weight of every document
+    named in those postings.
+    """
+
+    df: Mapping[int, int] = field(default_factory=dict)
+    docs: Mapping[int, NDArray[np.int64]] = field(default_factory=dict)
+    weights: Mapping[int, NDArray[np.float64]] = field(default_factory=dict)
+    totals: Mapping[int, float] = field(default_factory=dict)
+
+
+def match_rare_terms(
+    new: Sequence[TermVector],
+    seqs: Sequence[int],
+    earlier: Postings,
+    cfg: RewriteConfig,
+) -> list[Candidate]:
+    """Rewrite candidates of new documents among earlier documents and among themselves.
+
+    For new document ``j`` and each of its terms ``t``: if at most ``cfg.max_postings`` earlier documents (in
+    `earlier`, plus new documents before ``j``) hold ``t``, every one of them shares ``t`` with ``j``; otherwise
+    ``t`` is ignored for ``j``. A pair becomes a candidate when it shares at least ``cfg.min_shared`` terms and
+    ``sum(sqrt(w_i * w_j)) / min(total_i, total_j) >= cfg.min_score``. Sums run in term-key order, so scores
+    do not depend on how documents were split into batches.
 
     Args:
-        terms: per document, its rare terms and weights (`rare_terms`).
-        cfg: df cap, minimum shared terms and score, top-k per document.
+        new: The new documents' term vectors, in arrival order.
+        seqs: Their sequence numbers (increasing, all above any document in `earlier`).
+        earlier: Postings of the earlier documents for (at least) the new documents' terms.
+        cfg: Thresholds and the posting cap.
 
     Returns:
-        Candidates with ``a < b``, channel ``"rewrite"``, score = weighted containment in [0, 1].
+        ``Candidate(a=earlier seq, b=new seq, "rewrite", score)``, score in [0, 1], sorted by ``(a, b)``.
     """
-    n = len(terms)
-    if n < 2:
+    m = len(new)
+    if m == 0:
         return []
-    vocab: dict[str, int] = {}
-    rows: list[int] = []
-    cols: list[int] = []
-    vals: list[float] = []
-    for d, ts in enumerate(terms):
-        for t, w in ts.items():
-            rows.append(d)
-            cols.append(vocab.setdefault(t, len(vocab)))
-            vals.append(w)
-    if not vocab:
+    if len(seqs) != m:
+        raise ValueError(f"{m} term vectors but {len(seqs)} sequence numbers")
+    lengths = np.fromiter((v.keys.size for v in new), dtype=_I64, count=m)
+    if int(lengths.sum()) == 0:
         return []
-    x = sp.csr_matrix((np.asarray(vals, dtype=np.float64), (np.asarray(rows), np.asarray(cols))), shape=(n, len(vocab)))
-    totals = np.asarray(x.sum(axis=1)).ravel()
-    binary = x.copy()
-    binary.data[:] = 1.0
-    df = np.asarray(binary.sum(axis=0)).ravel()
-    cap = max(cfg.min_df_cap, int(cfg.max_df * n))
-    keep = np.flatnonzero((df >= 2) & (df <= cap))
-    if keep.size == 0:
-        return []
-    xk = x[:, keep].tocsr()
-    bk = binary[:, keep].tocsr()
-    root = xk.sqrt()  # sqrt(w) on both sides: the product sums the weight of each shared term once
-    shared = sp.triu(root @ root.T, k=1).tocsr()
-    count = sp.triu(bk @ bk.T, k=1).tocsr()
-    shared.sort_indices()
-    count.sort_indices()
-    # Same sparsity pattern (all weights are positive), so the data arrays line up entry by entry.
-    coo = shared.tocoo()
-    a, b, s, cnt = coo.row, coo.col, coo.data, count.data
-    score = s / np.minimum(totals[a], totals[b])
-    ok = (cnt >= cfg.min_shared) & (score >= cfg.min_score)
-    a, b, score = a[ok], b[ok], score[ok]
-    return _top_k(a, b, score, cfg.top_k)
+    doc = np.repeat(np.arange(m, dtype=_I64), lengths)
+    key = np.concatenate([v.keys for v in new])
+    wt = np.concatenate([v.weights for v in new])
+    new_seq = np.asarray(seqs, dtype=_I64)
+    new_total = np.fromiter((v.total for v in new), dtype=_F64, count=m)
 
+    # Entries grouped by term, new documents in arrival order inside a group.
+    order = np.lexsort((doc, key))
+    doc, key, wt = doc[order], key[order], wt[order]
+    size = key.size
+    starts_mask = np.empty(size, dtype=bool)
+    starts_mask[0] = True
+    np.not_equal(key[1:], key[:-1], out=starts_mask[1:])
+    starts = np.flatnonzero(starts_mask)
+    group = np.cumsum(starts_mask) - 1
+    rank = np.arange(size, dtype=_I64) - starts[group]  # new documents before this one holding the term
+    uniq = key[starts]
+    df_store = np.fromiter((earlier.df.get(int(k), 0) for k in uniq), dtype=_I64, count=uniq.size)
+    eligible = df_store[group] + rank <= cfg.max_postings
 
-def _top_k(a: np.ndarray, b: np.ndarray, score: np.ndarray, k: int) -> list[Candidate]:
-    """Keep the pairs each document proposes: its k best-scoring pairs, ranked over all its pairs.
+    # Partners among the new documents: the `rank` earlier entries of the same group.
+    n_new = np.where(eligible, rank, 0)
+    left = np.repeat(np.arange(size, dtype=_I64), n_new)
+    offset = np.arange(int(n_new.sum()), dtype=_I64) - np.repeat(np.cumsum(n_new) - n_new, n_new)
+    partner = starts[group[left]] + offset
+    p_seq = [new_seq[doc[partner]]]
+    p_w = [wt[partner]]
+    p_total = [new_total[doc[partner]]]
+    me = [left]
 
-    A pair stays when either document proposes it, so at most ``n_docs * k`` pairs survive; a document that
-    is the best match of many others (a wire story and its many reprints) keeps all of those pairs.
-    """
-    if a.size == 0:
+    # Partners among the earlier documents: the whole posting list (it is within the cap when eligible).
+    lists_docs = [
+        earlier.docs.get(int(k), np.empty(0, dtype=_I64)) if d else np.empty(0, dtype=_I64)
+        for k, d in zip(uniq.tolist(), df_store.tolist(), strict=True)
+    ]
+    lists_w = [
+        earlier.weights.get(int(k), np.empty(0, dtype=_F64)) if d else np.empty(0, dtype=_F64)
+        for k, d in zip(uniq.tolist(), df_store.tolist(), strict=True)
+    ]
+    list_len = np.fromiter((x.size for x in lists_docs), dtype=_I64, count=uniq.size)
+    if int(list_len.sum()):
+        flat_docs = np.concatenate(lists_docs).astype(_I64, copy=False)
+        flat_w = np.concatenate(lists_w).astype(_F64, copy=False)
+        ptr = np.cumsum(list_len) - list_len
+        n_old = np.where(eligible, list_len[group], 0)
+        left_old = np.repeat(np.arange(size, dtype=_I64), n_old)
+        off_old = np.arange(int(n_old.sum()), dtype=_I64) - np.repeat(np.cumsum(n_old) - n_old, n_old)
+        idx = ptr[group[left_old]] + off_old
+        p_seq.append(flat_docs[idx])
+        p_w.append(flat_w[idx])
+        seen, inverse = np.unique(flat_docs, return_inverse=True)
+        seen_total = np.fromiter((earlier.totals[int(s)] for s in seen.tolist()), dtype=_F64, count=seen.size)
+        p_total.append(seen_total[inverse.reshape(-1)[idx]])
+        me.append(left_old)
+
+    mine = np.concatenate(me)
+    if mine.size == 0:
         return []
-    pair = np.arange(a.size)
-    doc = np.concatenate([a, b])
-    idx = np.concatenate([pair, pair])
-    sc = np.concatenate([score, score])
-    order = np.lexsort((idx, -sc, doc))
-    ranked = doc[order]
-    first = np.r_[0, np.flatnonzero(np.diff(ranked)) + 1]
-    rank = np.arange(ranked.size) - np.repeat(first, np.diff(np.r_[first, ranked.size]))
-    keep = np.zeros(a.size, dtype=bool)
-    keep[idx[order[rank < k]]] = True
+    a_seq = np.concatenate(p_seq)
+    a_total = np.concatenate(p_total)
+    b_local = doc[mine]
+    shared = np.sqrt(np.concatenate(p_w) * wt[mine])
+    # Sum each pair's shared weights in term-key order: the float result is then independent of batching.
+    pair_order = np.lexsort((key[mine], b_local, a_seq))
+    a_seq, a_total, b_local, shared = a_seq[pair_order], a_total[pair_order], b_local[pair_order], shared[pair_order]
+    first = np.empty(a_seq.size, dtype=bool)
+    first[0] = True
+    first[1:] = (a_seq[1:] != a_seq[:-1]) | (b_local[1:] != b_local[:-1])
+    heads = np.flatnonzero(first)
+    count = np.diff(np.append(heads, a_seq.size))
+    weight = np.add.reduceat(shared, heads)
+    a_out, b_out = a_seq[heads], b_local[heads]
+    smaller = np.minimum(a_total[heads], new_total[b_out])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = np.where(smaller > 0, weight / smaller, 0.0)
+    keep = (count >= cfg.min_shared) & (score >= cfg.min_score) & (smaller > 0)
     out = [
-        Candidate(int(i), int(j), "rewrite", float(min(1.0, s)))
-        for i, j, s in zip(a[keep], b[keep], score[keep], strict=True)
+        Candidate(int(a), int(b), "rewrite", float(min(1.0, s)))
+        for a, b, s in zip(a_out[keep].tolist(), new_seq[b_out[keep]].tolist(), score[keep].tolist(), strict=True)
     ]
     out.sort(key=lambda c: (c.a, c.b))
     return out
+
+
+def rewrite_candidates(terms: Sequence[Mapping[str, float]], cfg: RewriteConfig) -> list[Candidate]:
+    """Rewrite candidates of a whole corpus, documents in list order (position = arrival order).
+
+    The same rule as an index grown one document at a time (`match_rare_terms` against an empty index).
+
+    Args:
+        terms: Per document, its rare terms and weights (`rare_terms`).
+        cfg: Thresholds and the posting cap.
+
+    Returns:
+        Candidates with ``a < b`` (list positions), channel ``"rewrite"``, score = weighted containment in [0, 1].
+
+    Example:
+        >>> docs = [{"x": 9.0, "y": 9.0, "z": 9.0}, {"x": 9.0, "y": 9.0, "z": 9.0, "q": 9.0}, {"x": 9.0}]
+        >>> [(c.a, c.b, c.score) for c in rewrite_candidates(docs, RewriteConfig())]
+        [(0, 1, 1.0)]
+    """
+    return match_rare_terms([term_vector(t) for t in terms], range(len(terms)), Postings(), cfg)

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from retold import api
+from retold.cli.common import Keep
 from retold.errors import RetoldError
 
 app = typer.Typer(
@@ -73,8 +74,12 @@ def scan(
     all_pairs: Annotated[
         bool, typer.Option("--all-pairs", help="Also write candidate pairs judged unrelated.")
     ] = False,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Index into this SQLite file (kept) instead of a temporary one.")
+    ] = None,
+    keep: Annotated[Keep, typer.Option(help="Keep-list: each family's original, its first, or all.")] = Keep.original,
 ) -> None:
-    """Find every copied, near-duplicate or rewritten pair in a corpus."""
+    """Find every copied, near-duplicate or rewritten pair in a corpus; write pairs, families and a keep-list."""
     from retold.cli.render import render_scan
 
     n_workers = workers if workers > 0 else (os.cpu_count() or 1)
@@ -103,6 +108,8 @@ def scan(
                 workers=n_workers,
                 keep_unrelated=all_pairs,
                 progress=progress,
+                db=db,
+                keep=keep.value,
             )
     except RetoldError as exc:
         _fail(exc)
@@ -112,7 +119,7 @@ def scan(
     if len(report.errors) > 20:
         err.print(f"[yellow]… and {len(report.errors) - 20} more skipped records (see manifest.jsonl)[/]")
     render_scan(out, report)
-    if report.stats.documents == 0:
+    if report.read == report.skipped:  # nothing readable (with --db, unchanged documents were read)
         err.print("[bold red]error:[/] no readable documents in the input")
         raise typer.Exit(2)
 
@@ -174,3 +181,8 @@ def eval_(
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+from retold.cli.index import index_app  # noqa: E402  (registered after the commands above)
+
+app.add_typer(index_app, name="index")

@@ -1,0 +1,524 @@
+"""The SQLite index: schema and migrations, batched transactional writes, key lookups for candidate search, and a
+run ledger. The only module that imports `sqlite3`; every sqlite error leaves it as `retold.errors.StoreError`.
+
+Schema (version 2)::
+
+    meta(key PK, value)                         schema_version, config_digest, config, created, retold_version
+    docs(seq PK, id UNIQUE, text_hash, text, date, title, source, url, origin, chars, credited,
+         fingerprint, rare_total, run)          index docs_fingerprint(fingerprint)
+    sketches(seq PK, signature, band_keys, term_keys, term_weights)   little-endian numpy blobs
+    bands(key, seq) PK(key, seq)                LSH band buckets (WITHOUT ROWID)
+    postings(term, seq, weight, total)          rare-term inverted index, PK(term, seq) (WITHOUT ROWID);
+                                                total = the document's rare-term weight
+    terms(term PK, df)                          posting-list lengths, for the posting cap
+    pairs(a, b, verdict, channels, score, json) PK(a, b), index pairs_b(b); json is the pair JSON
+    families(id PK, original, size, json)       recomputed from pairs on export
+    runs(run PK, started, finished, note)       the ledger: one row per `index add`/`scan`
+    batches(run, batch, added, updated, pairs, last_seq, committed)   PK(run, batch)
+
+The file runs in WAL mode with ``synchronous=NORMAL``: a killed process (Ctrl-C, kill -9) loses at most the
+batch in flight, never a committed one (a power cut may lose the last commits, never consistency). Version 1
+lacked the families table; `_MIGRATIONS` upgrades it in place.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import ParamSpec, TypeVar, cast
+
+import numpy as np
+from numpy.typing import NDArray
+
+from retold.errors import StoreError
+from retold.model import Channel, Document, VerdictName
+from retold.store.base import DocRecord, DocRow, PairRecord, RunState, StoredDoc, TermPostings, now
+
+__all__ = ["SCHEMA_VERSION", "SqliteStore"]
+
+SCHEMA_VERSION = 2
+
+_TABLES = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE docs (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        text_hash TEXT NOT NULL,
+        text TEXT NOT NULL,
+        date TEXT, title TEXT, source TEXT, url TEXT, origin TEXT,
+        chars INTEGER NOT NULL,
+        credited INTEGER NOT NULL,
+        fingerprint INTEGER,
+        rare_total REAL NOT NULL,
+        run INTEGER NOT NULL)""",
+    "CREATE INDEX docs_fingerprint ON docs(fingerprint) WHERE fingerprint IS NOT NULL",
+    """CREATE TABLE sketches (
+        seq INTEGER PRIMARY KEY,
+        signature BLOB NOT NULL, band_keys BLOB NOT NULL, term_keys BLOB NOT NULL, term_weights BLOB NOT NULL)""",
+    "CREATE TABLE bands (key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (key, seq)) WITHOUT ROWID",
+    """CREATE TABLE postings (term INTEGER NOT NULL, seq INTEGER NOT NULL, weight REAL NOT NULL,
+        total REAL NOT NULL, PRIMARY KEY (term, seq)) WITHOUT ROWID""",
+    "CREATE TABLE terms (term INTEGER PRIMARY KEY, df INTEGER NOT NULL)",
+    """CREATE TABLE pairs (a INTEGER NOT NULL, b INTEGER NOT NULL, verdict TEXT NOT NULL, channels TEXT NOT NULL,
+        score REAL NOT NULL, json TEXT NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID""",
+    "CREATE INDEX pairs_b ON pairs(b)",
+    "CREATE TABLE runs (run INTEGER PRIMARY KEY, started TEXT NOT NULL, finished TEXT, note TEXT NOT NULL)",
+    """CREATE TABLE batches (run INTEGER NOT NULL, batch INTEGER NOT NULL, added INTEGER NOT NULL,
+        updated INTEGER NOT NULL, pairs INTEGER NOT NULL, last_seq INTEGER NOT NULL, committed TEXT NOT NULL,
+        PRIMARY KEY (run, batch))""",
+)
+_FAMILIES = (
+    "CREATE TABLE families (id TEXT PRIMARY KEY, original TEXT NOT NULL, size INTEGER NOT NULL, json TEXT NOT NULL)"
+)
+
+SCHEMA: tuple[str, ...] = (*_TABLES, _FAMILIES)
+"""The current schema, as created in a new file."""
+
+SCHEMA_V1: tuple[str, ...] = _TABLES
+"""Version 1 (no families table); kept to document and test the migration."""
+
+_MIGRATIONS: dict[int, tuple[str, ...]] = {1: (_FAMILIES,)}
+"""Statements that take a file from version ``v`` to ``v + 1``."""
+
+_BUSY_MS = 10_000
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _mapped(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Re-raise sqlite errors of a store method as `StoreError` naming the file."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return fn(*args, **kwargs)
+        except sqlite3.Error as exc:
+            store = cast("SqliteStore", args[0])
+            raise StoreError(_describe(store.location, exc)) from exc
+
+    return wrapper
+
+
+def _describe(path: str, exc: sqlite3.Error) -> str:
+    msg = str(exc)
+    if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in msg or "malformed" in msg):
+        return f"{path}: not a readable retold index ({msg}); the file is corrupt or of another kind"
+    if "locked" in msg or "busy" in msg:
+        return f"{path}: the index is busy ({msg}); is another retold process writing to it?"
+    return f"{path}: {msg}"
+
+
+def _blob(arr: NDArray[np.generic], dtype: str) -> bytes:
+    return np.ascontiguousarray(arr, dtype=dtype).tobytes()
+
+
+def _ids(values: Collection[int]) -> str:
+    return json.dumps([int(v) for v in values])
+
+
+class SqliteStore:
+    """A `retold.store.base.Store` in one SQLite file.
+
+    Args:
+        path: The index file.
+        config_digest: `RetoldConfig.digest()` of the run; a file made with another digest is refused.
+        config_json: The configuration as JSON, kept in the file for reference.
+        create: Create the file when it is missing (else a missing file is an error).
+
+    Raises:
+        StoreError: Missing file (with ``create=False``), not a retold index, corrupt, made with another
+            configuration or by a newer retold.
+
+    Example:
+        >>> store = SqliteStore("index.sqlite", "abc123", "{}", create=True)  # doctest: +SKIP
+    """
+
+    def __init__(self, path: str | os.PathLike[str], config_digest: str, config_json: str, *, create: bool) -> None:
+        self._path = Path(path)
+        self._conn: sqlite3.Connection | None = None
+        if not create and not self._path.exists():
+            raise StoreError(f"{self._path}: no index there (create one with `retold index add CORPUS --db FILE`)")
+        if self._path.exists() and self._path.is_dir():
+            raise StoreError(f"{self._path}: is a folder, not an index file")
+        try:
+            self._conn = sqlite3.connect(self._path, isolation_level=None, timeout=_BUSY_MS / 1000)
+            self._setup(config_digest, config_json, create)
+        except sqlite3.Error as exc:
+            self.close()
+            raise StoreError(_describe(str(self._path), exc)) from exc
+        except StoreError:
+            self.close()
+            raise
+
+    # --- opening -------------------------------------------------------------------------------------------
+
+    @property
+    def location(self) -> str:
+        return str(self._path)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"{self._path}: the index is closed")
+        return self._conn
+
+    def _setup(self, digest: str, config_json: str, create: bool) -> None:
+        c = self.conn
+        c.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
+        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables:
+            if not create:
+                raise StoreError(f"{self._path}: empty file, not a retold index")
+            self._create(digest, config_json)
+        elif "meta" not in tables:
+            raise StoreError(f"{self._path}: an SQLite file, but not a retold index (no meta table)")
+        mode = c.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"{self._path}: cannot switch the index to WAL mode (got {mode!r})")
+        c.execute("PRAGMA synchronous = NORMAL")
+        c.execute("PRAGMA cache_size = -65536")
+        c.execute("PRAGMA temp_store = MEMORY")
+        meta = self.meta()
+        version = int(meta.get("schema_version", "0"))
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self._path}: index schema version {version} is newer than this retold supports "
+                f"({SCHEMA_VERSION}); upgrade retold"
+            )
+        if version < 1:
+            raise StoreError(f"{self._path}: not a retold index (no schema version)")
+        if version < SCHEMA_VERSION:
+            self._migrate(version)
+        stored = meta.get("config_digest")
+        if stored != digest:
+            raise StoreError(
+                f"{self._path}: index built with configuration {stored}, this run uses {digest}; "
+                "use another --db file or the configuration the index was built with"
+            )
+
+    def _create(self, digest: str, config_json: str) -> None:
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            for stmt in SCHEMA:
+                c.execute(stmt)
+            c.executemany(
+                "INSERT INTO meta(key, value) VALUES (?, ?)",
+                [
+                    ("schema_version", str(SCHEMA_VERSION)),
+                    ("config_digest", digest),
+                    ("config", config_json),
+                    ("created", now()),
+                ],
+            )
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+
+    def _migrate(self, version: int) -> None:
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            for v in range(version, SCHEMA_VERSION):
+                for stmt in _MIGRATIONS[v]:
+                    c.execute(stmt)
+            c.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+
+    @_mapped
+    def meta(self) -> dict[str, str]:
+        """The meta table as a dict."""
+        return {str(k): str(v) for k, v in self.conn.execute("SELECT key, value FROM meta")}
+
+    @_mapped
+    def journal_mode(self) -> str:
+        """The journal mode in force (``wal``)."""
+        return str(self.conn.execute("PRAGMA journal_mode").fetchone()[0])
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- transactions --------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        c = self.conn
+        try:
+            c.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(_describe(self.location, exc)) from exc
+        try:
+            yield
+        except BaseException:
+            if c.in_transaction:
+                c.execute("ROLLBACK")
+            raise
+        try:
+            c.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if c.in_transaction:
+                c.execute("ROLLBACK")
+            raise StoreError(_describe(self.location, exc)) from exc
+
+    def transaction(self) -> AbstractContextManager[None]:
+        return self._transaction()
+
+    # --- reads ---------------------------------------------------------------------------------------------
+
+    @_mapped
+    def count(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM docs").fetchone()[0])
+
+    @_mapped
+    def next_seq(self) -> int:
+        return int(self.conn.execute("SELECT COALESCE(MAX(seq), -1) + 1 FROM docs").fetchone()[0])
+
+    @_mapped
+    def lookup(self, ids: Collection[str]) -> dict[str, StoredDoc]:
+        rows = self.conn.execute(
+            "SELECT d.id, d.seq, d.text_hash FROM json_each(?) AS j CROSS JOIN docs AS d ON d.id = j.value",
+            (json.dumps(list(ids)),),
+        )
+        return {str(i): StoredDoc(int(s), str(h)) for i, s, h in rows}
+
+    @_mapped
+    def documents(self, seqs: Collection[int]) -> dict[int, Document]:
+        rows = self.conn.execute(
+            "SELECT d.seq, d.id, d.text, d.date, d.title, d.source, d.url, d.origin "
+            "FROM json_each(?) AS j CROSS JOIN docs AS d ON d.seq = j.value",
+            (_ids(seqs),),
+        )
+        return {int(r[0]): Document(r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows}
+
+    @_mapped
+    def doc_rows(self) -> list[DocRow]:
+        rows = self.conn.execute("SELECT seq, id, date, chars, credited FROM docs ORDER BY seq")
+        return [DocRow(int(s), str(i), d, int(c), bool(cr)) for s, i, d, c, cr in rows]
+
+    @_mapped
+    def exact_members(self, fingerprints: Collection[int], limit: int) -> dict[int, list[int]]:
+        return self._members(
+            "SELECT seq FROM docs WHERE fingerprint = j.value ORDER BY seq LIMIT :limit", fingerprints, limit
+        )
+
+    @_mapped
+    def band_members(self, keys: Collection[int], limit: int) -> dict[int, list[int]]:
+        return self._members("SELECT seq FROM bands WHERE key = j.value ORDER BY seq LIMIT :limit", keys, limit)
+
+    def _members(self, inner: str, keys: Collection[int], limit: int) -> dict[int, list[int]]:
+        # One statement for all keys: the correlated subquery walks the (key, seq) index and stops at `limit`.
+        rows = self.conn.execute(
+            f"SELECT j.value, (SELECT group_concat(seq) FROM ({inner})) AS m FROM json_each(:keys) AS j",
+            {"keys": _ids(keys), "limit": limit},
+        )
+        return {int(k): sorted(int(x) for x in m.split(",")) for k, m in rows if m is not None}
+
+    @_mapped
+    def postings(self, terms: Collection[int], cap: int) -> TermPostings:
+        c = self.conn
+        df = {
+            int(t): int(d)
+            for t, d in c.execute(
+                "SELECT t.term, t.df FROM json_each(?) AS j CROSS JOIN terms AS t ON t.term = j.value",
+                (_ids(terms),),
+            )
+        }
+        short = [t for t, d in df.items() if d <= cap]
+        rows = c.execute(
+            "SELECT p.term, p.seq, p.weight, p.total FROM json_each(?) AS j "
+            "CROSS JOIN postings AS p ON p.term = j.value",
+            (_ids(short),),
+        ).fetchall()
+        docs: dict[int, NDArray[np.int64]] = {}
+        weights: dict[int, NDArray[np.float64]] = {}
+        totals: dict[int, float] = {}
+        if rows:
+            cols = list(zip(*rows, strict=True))
+            term = np.array(cols[0], dtype=np.int64)
+            seq = np.array(cols[1], dtype=np.int64)
+            wt = np.array(cols[2], dtype=np.float64)
+            totals = dict(zip(cols[1], cols[3], strict=True))
+            order = np.lexsort((seq, term))
+            term, seq, wt = term[order], seq[order], wt[order]
+            cuts = np.flatnonzero(np.r_[True, term[1:] != term[:-1]])
+            for start, stop in zip(cuts.tolist(), [*cuts[1:].tolist(), term.size], strict=True):
+                docs[int(term[start])] = seq[start:stop]
+                weights[int(term[start])] = wt[start:stop]
+        return TermPostings(df, docs, weights, totals)
+
+    @_mapped
+    def signatures(self, seqs: Collection[int]) -> dict[int, NDArray[np.uint64]]:
+        rows = self.conn.execute(
+            "SELECT s.seq, s.signature FROM json_each(?) AS j CROSS JOIN sketches AS s ON s.seq = j.value",
+            (_ids(seqs),),
+        )
+        return {int(s): np.frombuffer(b, dtype="<u8").astype(np.uint64) for s, b in rows}
+
+    def pairs(self, b: int | None = None) -> Iterator[PairRecord]:
+        return self._iter_pairs(b)
+
+    def _iter_pairs(self, b: int | None) -> Iterator[PairRecord]:
+        # A generator: errors surface while iterating, so they are mapped here rather than by `_mapped`.
+        try:
+            if b is None:
+                cur = self.conn.execute("SELECT a, b, verdict, channels, score, json FROM pairs ORDER BY a, b")
+            else:
+                cur = self.conn.execute(
+                    "SELECT a, b, verdict, channels, score, json FROM pairs WHERE b = ? ORDER BY a", (b,)
+                )
+            for a, bb, verdict, channels, score, js in cur:
+                yield PairRecord(
+                    int(a),
+                    int(bb),
+                    cast(VerdictName, verdict),
+                    tuple(cast(Channel, x) for x in str(channels).split(",") if x),
+                    float(score),
+                    str(js),
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(_describe(self.location, exc)) from exc
+
+    @_mapped
+    def family_count(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM families").fetchone()[0])
+
+    @_mapped
+    def table_counts(self) -> dict[str, int]:
+        """Rows per table (for reports and tests)."""
+        names = [r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        return {n: int(self.conn.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0]) for n in names}
+
+    # --- writes (inside `transaction()`) ---------------------------------------------------------------------
+
+    @_mapped
+    def add(self, docs: Sequence[DocRecord], pairs: Sequence[PairRecord]) -> None:
+        c = self.conn
+        run = self._current_run()
+        c.executemany(
+            "INSERT INTO docs(seq, id, text_hash, text, date, title, source, url, origin, chars, credited, "
+            "fingerprint, rare_total, run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r.seq,
+                    r.doc.id,
+                    r.text_hash,
+                    r.doc.text,
+                    r.doc.date,
+                    r.doc.title,
+                    r.doc.source,
+                    r.doc.url,
+                    r.doc.origin,
+                    len(r.doc.text),
+                    int(r.credited),
+                    r.fingerprint,
+                    r.rare_total,
+                    run,
+                )
+                for r in docs
+            ],
+        )
+        c.executemany(
+            "INSERT INTO sketches(seq, signature, band_keys, term_keys, term_weights) VALUES (?, ?, ?, ?, ?)",
+            [
+                (
+                    r.seq,
+                    _blob(r.signature, "<u8"),
+                    _blob(r.band_keys, "<i8"),
+                    _blob(r.term_keys, "<i8"),
+                    _blob(r.term_weights, "<f8"),
+                )
+                for r in docs
+            ],
+        )
+        bands = sorted({(k, r.seq) for r in docs for k in r.band_keys.tolist()})
+        c.executemany("INSERT INTO bands(key, seq) VALUES (?, ?)", bands)
+        posts = sorted(
+            (t, r.seq, w, r.rare_total)
+            for r in docs
+            for t, w in zip(r.term_keys.tolist(), r.term_weights.tolist(), strict=True)
+        )
+        c.executemany("INSERT INTO postings(term, seq, weight, total) VALUES (?, ?, ?, ?)", posts)
+        c.executemany(
+            "INSERT INTO terms(term, df) VALUES (?, 1) ON CONFLICT(term) DO UPDATE SET df = df + 1",
+            [(t,) for t, _, _, _ in posts],
+        )
+        c.executemany(
+            "INSERT INTO pairs(a, b, verdict, channels, score, json) VALUES (?, ?, ?, ?, ?, ?)",
+            [(p.a, p.b, p.verdict, ",".join(p.channels), p.score, p.json) for p in pairs],
+        )
+
+    @_mapped
+    def delete(self, seqs: Collection[int]) -> None:
+        c = self.conn
+        for seq in seqs:
+            row = c.execute("SELECT band_keys, term_keys FROM sketches WHERE seq = ?", (seq,)).fetchone()
+            if row is None:
+                continue
+            bands = np.frombuffer(row[0], dtype="<i8").tolist()
+            terms = np.frombuffer(row[1], dtype="<i8").tolist()
+            c.executemany("DELETE FROM bands WHERE key = ? AND seq = ?", [(k, seq) for k in set(bands)])
+            c.executemany("DELETE FROM postings WHERE term = ? AND seq = ?", [(t, seq) for t in terms])
+            c.executemany("UPDATE terms SET df = df - 1 WHERE term = ?", [(t,) for t in terms])
+            c.execute("DELETE FROM pairs WHERE a = ?", (seq,))
+            c.execute("DELETE FROM pairs WHERE b = ?", (seq,))
+            c.execute("DELETE FROM sketches WHERE seq = ?", (seq,))
+            c.execute("DELETE FROM docs WHERE seq = ?", (seq,))
+        c.execute("DELETE FROM terms WHERE df <= 0")
+
+    @_mapped
+    def replace_families(self, families: Sequence[tuple[str, str, int, str]]) -> None:
+        c = self.conn
+        c.execute("DELETE FROM families")
+        c.executemany("INSERT INTO families(id, original, size, json) VALUES (?, ?, ?, ?)", families)
+
+    # --- ledger --------------------------------------------------------------------------------------------
+
+    def _current_run(self) -> int:
+        row = self.conn.execute("SELECT MAX(run) FROM runs").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    @_mapped
+    def begin_run(self, note: str) -> RunState:
+        with self._transaction():
+            c = self.conn
+            interrupted = tuple(
+                (int(r), int(n))
+                for r, n in c.execute(
+                    "SELECT r.run, (SELECT COUNT(*) FROM batches b WHERE b.run = r.run) FROM runs r "
+                    "WHERE r.finished IS NULL ORDER BY r.run"
+                )
+            )
+            cur = c.execute("INSERT INTO runs(started, note) VALUES (?, ?)", (now(), note))
+            run = int(cur.lastrowid or 0)
+        return RunState(run, interrupted)
+
+    @_mapped
+    def record_batch(self, run: int, batch: int, added: int, updated: int, pairs: int, last_seq: int) -> None:
+        self.conn.execute(
+            "INSERT INTO batches(run, batch, added, updated, pairs, last_seq, committed) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (run, batch, added, updated, pairs, last_seq, now()),
+        )
+
+    @_mapped
+    def finish_run(self, run: int) -> None:
+        with self._transaction():
+            self.conn.execute("UPDATE runs SET finished = ? WHERE run = ?", (now(), run))

@@ -1,0 +1,271 @@
+"""The stores: SQLite schema, WAL mode, migration from version 1, refusal of foreign or broken files, atomic
+transactions, and the same answers from `SqliteStore` and `MemoryStore` for the lookups candidate search uses."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retold.errors import StoreError
+from retold.model import Document
+from retold.store.base import DocRecord, MemoryStore, PairRecord, Store, pair_from_json
+from retold.store.sqlite import SCHEMA_V1, SCHEMA_VERSION, SqliteStore
+
+DIGEST = "cfg-1"
+
+
+def _sqlite(path: Path, digest: str = DIGEST, create: bool = True) -> SqliteStore:
+    return SqliteStore(path, digest, "{}", create=create)
+
+
+def _record(seq: int, doc_id: str, *, fp: int | None, bands: list[int], terms: dict[int, float]) -> DocRecord:
+    keys = np.asarray(sorted(terms), dtype=np.int64)
+    weights = np.asarray([terms[k] for k in sorted(terms)], dtype=np.float64)
+    return DocRecord(
+        seq=seq,
+        doc=Document(doc_id, f"text of {doc_id}", date="2024-01-02" if seq % 2 else None, origin="t.jsonl"),
+        text_hash=f"h-{doc_id}",
+        credited=seq % 3 == 0,
+        fingerprint=fp,
+        signature=np.arange(8, dtype=np.uint64) + np.uint64(seq),
+        band_keys=np.asarray(bands, dtype=np.int64),
+        term_keys=keys,
+        term_weights=weights,
+        rare_total=float(weights.sum()),
+    )
+
+
+def _pair(a: int, b: int, verdict: str = "rewrite") -> PairRecord:
+    side = {"date": None, "chars": 10, "coverage": 0.5}
+    js = {
+        "a": {"id": f"d{a}", **side},
+        "b": {"id": f"d{b}", **side},
+        "verdict": verdict,
+        "passages": [],
+        "spans": {"a": [], "b": []},
+    }
+    return PairRecord(a, b, verdict, ("minhash", "rewrite"), 0.5, json.dumps(js))  # type: ignore[arg-type]
+
+
+BIG = 2**63 - 5  # band keys and term keys use the whole signed 64-bit range
+RECORDS = [
+    _record(0, "d0", fp=7, bands=[1, 2, -BIG], terms={10: 9.0, 11: 8.0, BIG: 7.5}),
+    _record(1, "d1", fp=7, bands=[1, 3, 4], terms={10: 9.0, 12: 6.5}),
+    _record(2, "d2", fp=None, bands=[], terms={}),
+    _record(3, "d3", fp=-9, bands=[1, 2, 5], terms={10: 9.0, 11: 8.0, 13: 9.0}),
+]
+
+
+@pytest.fixture(params=["sqlite", "memory"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    s: Store = _sqlite(tmp_path / "i.sqlite") if request.param == "sqlite" else MemoryStore()
+    with s.transaction():
+        s.add(RECORDS, [_pair(0, 1), _pair(0, 3, "unrelated"), _pair(1, 3)])
+    yield s
+    s.close()
+
+
+# --- the same answers from both stores ------------------------------------------------------------------------
+
+
+def test_lookups(store: Store) -> None:
+    assert store.count() == 4 and store.next_seq() == 4
+    found = store.lookup(["d1", "d3", "nope"])
+    assert {k: (v.seq, v.text_hash) for k, v in found.items()} == {"d1": (1, "h-d1"), "d3": (3, "h-d3")}
+    docs = store.documents([3, 0, 99])
+    assert set(docs) == {0, 3} and docs[3] == RECORDS[3].doc
+    rows = store.doc_rows()
+    assert [(r.seq, r.id, r.date, r.chars, r.credited) for r in rows] == [
+        (r.seq, r.doc.id, r.doc.date, len(r.doc.text), r.credited) for r in RECORDS
+    ]
+    assert store.exact_members([7, -9, 123], limit=5) == {7: [0, 1], -9: [3]}
+    assert store.exact_members([7], limit=1) == {7: [0]}
+    assert store.band_members([1, 2, -BIG, 77], limit=10) == {1: [0, 1, 3], 2: [0, 3], -BIG: [0]}
+    assert store.band_members([1], limit=2) == {1: [0, 1]}
+    sigs = store.signatures([1, 2])
+    assert set(sigs) == {1, 2} and sigs[1].dtype == np.uint64 and sigs[1].tolist() == list(range(1, 9))
+
+
+def test_postings_respect_the_cap(store: Store) -> None:
+    tp = store.postings([10, 11, 12, BIG, 404], cap=2)
+    assert tp.df == {10: 3, 11: 2, 12: 1, BIG: 1}
+    assert set(tp.docs) == {11, 12, BIG}  # term 10 is over the cap: no postings
+    assert tp.docs[11].tolist() == [0, 3] and tp.weights[11].tolist() == [8.0, 8.0]
+    assert tp.totals == {0: 24.5, 1: 15.5, 3: 26.0}
+
+
+def test_pairs_in_order_and_by_later_document(store: Store) -> None:
+    assert [(p.a, p.b) for p in store.pairs()] == [(0, 1), (0, 3), (1, 3)]
+    assert [(p.a, p.verdict) for p in store.pairs(b=3)] == [(0, "unrelated"), (1, "rewrite")]
+    p = next(iter(store.pairs()))
+    assert p.channels == ("minhash", "rewrite") and json.loads(p.json)["a"]["id"] == "d0"
+
+
+def test_delete_removes_everything_of_a_document(store: Store) -> None:
+    with store.transaction():
+        store.delete([0])
+    assert store.count() == 3 and "d0" not in store.lookup(["d0"])
+    assert store.exact_members([7], 5) == {7: [1]}
+    assert store.band_members([1, 2, -BIG], 10) == {1: [1, 3], 2: [3]}
+    tp = store.postings([10, 11, BIG], cap=10)
+    assert tp.df == {10: 2, 11: 1}
+    assert [(p.a, p.b) for p in store.pairs()] == [(1, 3)]
+    assert store.next_seq() == 4
+    with store.transaction():
+        store.delete([3])
+    assert store.next_seq() == 3  # one above the largest stored (2)
+
+
+def test_ledger_reports_unfinished_runs(store: Store) -> None:
+    first = store.begin_run("index add a")
+    with store.transaction():
+        store.record_batch(first.run, 0, 4, 0, 2, 3)
+    second = store.begin_run("index add a")
+    assert second.interrupted == ((first.run, 1),)
+    store.finish_run(second.run)
+    store.finish_run(first.run)
+    assert store.begin_run("again").interrupted == ()
+
+
+def test_families_replaced(store: Store) -> None:
+    with store.transaction():
+        store.replace_families([("d0", "d0", 2, "{}"), ("d2", "d2", 1, "{}")])
+    with store.transaction():
+        store.replace_families([("d1", "d1", 1, "{}")])
+    assert store.family_count() == 1
+
+
+def test_pair_json_round_trip() -> None:
+    js = {
+        "a": {"id": "x", "date": "2021-09-06", "chars": 120, "coverage": 0.8123},
+        "b": {"id": "y", "date": None, "chars": 99, "coverage": 0.5},
+        "verdict": "rewrite",
+        "passages": [{"label": "paraphrase", "a_start": 0, "a_end": 50, "b_start": 3, "b_end": 40, "score": 0.61}],
+        "spans": {
+            "a": [{"start": 0, "end": 50, "label": "paraphrase"}, {"start": 50, "end": 120, "label": "new"}],
+            "b": [{"start": 0, "end": 99, "label": "paraphrase"}],
+        },
+    }
+    res = pair_from_json(js, ("rewrite",))
+    assert res.to_json() == js and res.channels == ("rewrite",)
+
+
+# --- SQLite specifics -----------------------------------------------------------------------------------------
+
+
+def test_new_file_schema_wal_and_meta(tmp_path: Path) -> None:
+    with _sqlite(tmp_path / "i.sqlite") as s:
+        assert s.journal_mode() == "wal"
+        meta = s.meta()
+        assert meta["schema_version"] == str(SCHEMA_VERSION) == "2" and meta["config_digest"] == DIGEST
+        assert set(s.table_counts()) == {
+            "meta", "docs", "sketches", "bands", "postings", "terms", "pairs", "families", "runs", "batches"
+        }  # fmt: skip
+        with s.transaction():
+            s.add(RECORDS[:1], [])
+        assert (tmp_path / "i.sqlite-wal").exists()
+
+
+def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
+    with _sqlite(tmp_path / "i.sqlite") as s:
+        with pytest.raises(RuntimeError), s.transaction():
+            s.add(RECORDS[:2], [_pair(0, 1)])
+            assert s.count() == 2  # visible inside the transaction
+            raise RuntimeError("interrupted")
+        assert s.count() == 0 and list(s.pairs()) == [] and s.postings([10], 10).df == {}
+        with pytest.raises(KeyboardInterrupt), s.transaction():
+            s.add(RECORDS[:1], [])
+            raise KeyboardInterrupt
+        assert s.count() == 0
+    with _sqlite(tmp_path / "i.sqlite") as s:  # and nothing half-written reached the file
+        assert s.table_counts()["docs"] == 0
+
+
+def test_duplicate_row_is_a_store_error_and_rolls_back(tmp_path: Path) -> None:
+    with _sqlite(tmp_path / "i.sqlite") as s:
+        with s.transaction():
+            s.add(RECORDS[:1], [])
+        with pytest.raises(StoreError, match="UNIQUE"), s.transaction():
+            s.add(RECORDS[1:2], [])
+            s.add(RECORDS[:1], [])
+        assert s.count() == 1
+
+
+def test_reopen_keeps_data(tmp_path: Path) -> None:
+    with _sqlite(tmp_path / "i.sqlite") as s, s.transaction():
+        s.add(RECORDS, [_pair(0, 1)])
+    with _sqlite(tmp_path / "i.sqlite", create=False) as s:
+        assert s.count() == 4 and [(p.a, p.b) for p in s.pairs()] == [(0, 1)]
+
+
+def test_migration_from_version_1(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    for stmt in SCHEMA_V1:
+        conn.execute(stmt)
+    conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", [("schema_version", "1"), ("config_digest", DIGEST)])
+    conn.execute(
+        "INSERT INTO docs(seq, id, text_hash, text, chars, credited, fingerprint, rare_total, run) "
+        "VALUES (0, 'kept', 'h', 'old text', 8, 0, NULL, 0.0, 1)"
+    )
+    conn.commit()
+    conn.close()
+    with _sqlite(path, create=False) as s:
+        assert s.meta()["schema_version"] == "2"
+        assert s.lookup(["kept"])["kept"].text_hash == "h"
+        with s.transaction():
+            s.replace_families([("kept", "kept", 1, "{}")])
+        assert s.family_count() == 1
+
+
+def test_refuses_other_configuration(tmp_path: Path) -> None:
+    _sqlite(tmp_path / "i.sqlite").close()
+    with pytest.raises(StoreError, match=r"configuration cfg-1, this run uses cfg-2"):
+        _sqlite(tmp_path / "i.sqlite", digest="cfg-2")
+
+
+def test_refuses_newer_schema(tmp_path: Path) -> None:
+    _sqlite(tmp_path / "i.sqlite").close()
+    conn = sqlite3.connect(tmp_path / "i.sqlite")
+    conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="newer than this retold supports"):
+        _sqlite(tmp_path / "i.sqlite")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no index there"):
+        _sqlite(tmp_path / "none.sqlite", create=False)
+    assert not (tmp_path / "none.sqlite").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"this is not an SQLite file at all, just text " * 200, "not a readable retold index"),
+        (b"SQLite format 3\x00" + b"\xff" * 4000, "not a readable retold index"),
+    ],
+)
+def test_corrupt_file(tmp_path: Path, content: bytes, message: str) -> None:
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(content)
+    with pytest.raises(StoreError, match=message):
+        _sqlite(bad, create=False)
+
+
+def test_other_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE x (a)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="not a retold index"):
+        _sqlite(path)
+    with pytest.raises(StoreError, match="is a folder"):
+        _sqlite(tmp_path)
