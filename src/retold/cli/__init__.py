@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from retold import api
-from retold.cli.common import Keep
+from retold.cli.common import Format, Keep, err, out, progress_bar
+from retold.cli.common import fail as _fail
 from retold.errors import RetoldError
 
 app = typer.Typer(
@@ -24,18 +22,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
-
-
-def _fail(exc: Exception) -> None:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
 
 
 @app.command()
@@ -84,22 +70,7 @@ def scan(
 
     n_workers = workers if workers > 0 else (os.cpu_count() or 1)
     try:
-        with Progress(
-            TextColumn("{task.description:<10}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-            disable=not err.is_terminal,
-        ) as bar:
-            tasks: dict[str, TaskID] = {}
-
-            def progress(stage: str, done: int, total: int) -> None:
-                if stage not in tasks:
-                    tasks[stage] = bar.add_task(stage, total=total)
-                bar.update(tasks[stage], completed=done)
-
+        with progress_bar() as progress:
             report = api.scan_corpus(
                 corpus,
                 out_dir,
