@@ -44,6 +44,7 @@ def no_packages(monkeypatch: pytest.MonkeyPatch) -> None:
         return None if name == "onnxruntime" else real(name, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    monkeypatch.setattr(semantic, "_AVAILABLE", None)  # forget the cached answer (restored afterwards)
 
 
 @needs_model
@@ -126,6 +127,7 @@ def test_sha256_of_a_file(tmp_path: Path) -> None:
 
 def test_unavailable_without_the_packages(no_packages: None) -> None:
     assert semantic.available() is False
+    assert semantic.available(refresh=True) is False
     assert semantic_active(AlignConfig()) is False  # auto falls back to lexical
     assert semantic_active(AlignConfig(semantic="off")) is False
     with pytest.raises(semantic.SemanticUnavailable, match="pip install"):

@@ -277,9 +277,10 @@ def pair_similarity_texts(s1: str, s2: str, cfg: AlignConfig | None = None) -> f
     """The aligner's similarity of two sentences (or short texts) given as strings, in [0, 1].
 
     Each text is analysed as a one-document text; its content sentences taken together give the lexical
-    features (`text_features`), and the whole content text (whitespace collapsed) is embedded. The semantic
-    channel applies exactly as in `align` (same gate, same raise), so ``semantic="off"`` gives the lexical
-    `pair_similarity`.
+    features (`text_features`), and the whole content text (whitespace collapsed) is embedded. With the
+    semantic channel active this is the combined similarity (`semantic_raise` of every pair that is no copy;
+    compare it with `paraphrase_threshold`); ``semantic="off"`` gives exactly the lexical `pair_similarity`.
+    Inside a document pair `align` uses the same raise, confined to the context of reused text.
     """
     cfg = cfg or AlignConfig()
     a1, a2 = analyze(Document("s1", s1)), analyze(Document("s2", s2))
