@@ -16,14 +16,13 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from retold.align.similarity import SentenceFeatures, pair_similarity, sentence_features
+from retold.align.similarity import pair_similarity, text_features
 from retold.api import data_dir
 from retold.config import AlignConfig
 from retold.errors import InputError
 from retold.eval.base import EvalResult
 from retold.model import Document
-from retold.text.analyze import Analyzed, analyze
-from retold.text.tokens import is_stopword, weight
+from retold.text.analyze import analyze
 
 MRPC_THRESHOLD = AlignConfig().paraphrase
 """The shipped sentence-paraphrase cut (`AlignConfig.paraphrase`, fitted on MRPC train; see config.py)."""
@@ -69,34 +68,6 @@ def require_field(obj: dict[str, Any], name: str, kind: type | tuple[type, ...],
     if not isinstance(value, kind) or isinstance(value, bool):
         raise InputError(f"field {name!r} has the wrong type ({type(value).__name__})", source=str(path), line=line)
     return value
-
-
-def text_features(an: Analyzed) -> SentenceFeatures:
-    """Features of all content sentences of `an` taken together, as one `SentenceFeatures`.
-
-    For a single content sentence this equals `sentence_features` of that sentence; for several, term
-    frequencies add up over the sentences and the strings are joined with a space.
-    """
-    units = [n for n, s in enumerate(an.sentences) if s.kind != "attribution"]
-    if len(units) == 1:
-        return sentence_features(an, units[0])
-    norm, stems = an.tokens.norm, an.stems
-    tf: dict[str, int] = {}
-    idf: dict[str, float] = {}
-    content = 0
-    parts: list[str] = []
-    for n in units:
-        s = an.sentences[n]
-        parts.append(" ".join(norm[s.tok_start : s.tok_end]))
-        for i in range(s.tok_start, s.tok_end):
-            t = norm[i]
-            if is_stopword(t):
-                continue
-            content += 1
-            tf[stems[i]] = tf.get(stems[i], 0) + 1
-            idf[stems[i]] = max(idf.get(stems[i], 0.0), weight(t))
-    terms = {k: (1.0 + math.log(v)) * idf[k] for k, v in tf.items()}
-    return SentenceFeatures(terms, " ".join(p for p in parts if p), content)
 
 
 def similarity(s1: str, s2: str, cfg: AlignConfig | None = None) -> float:
