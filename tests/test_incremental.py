@@ -103,10 +103,15 @@ def _committed_batches(db: Path) -> int:
         return 0
 
 
-@pytest.mark.parametrize("after_batches", [1, 3])
+@pytest.mark.parametrize(
+    ("sig", "after_batches"),
+    [(signal.SIGKILL, 1), (signal.SIGKILL, 3), (signal.SIGINT, 2)],
+    ids=["kill1", "kill3", "int2"],
+)
 def test_killed_run_resumes_to_the_same_index(
-    corpus: list[dict[str, str]], scanned: Path, tmp_path: Path, after_batches: int
+    corpus: list[dict[str, str]], scanned: Path, tmp_path: Path, sig: signal.Signals, after_batches: int
 ) -> None:
+    """Kill -9 (or Ctrl-C) an `index add` subprocess once some batches have landed, rerun it, and compare."""
     path = write_jsonl(tmp_path / "c.jsonl", corpus)
     db = tmp_path / "killed.sqlite"
     cmd = [*CLI, "index", "add", str(path), "--db", str(db), "--workers", "1", "--batch-size", "4"]
@@ -114,9 +119,9 @@ def test_killed_run_resumes_to_the_same_index(
     deadline = time.monotonic() + 120
     while _committed_batches(db) < after_batches and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    proc.send_signal(sig)
+    proc.wait(timeout=60)
+    assert proc.returncode == (-signal.SIGKILL if sig == signal.SIGKILL else 130), "finished before the signal"
     done = _committed_batches(db)
     assert done >= after_batches
     with api.open_index(db) as store:

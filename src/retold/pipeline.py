@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -29,7 +29,7 @@ from retold.candidates.buckets import match_buckets
 from retold.candidates.merge import CandidatePair, merge
 from retold.candidates.rewrite import Postings, TermVector, match_rare_terms, rare_terms, term_vector
 from retold.config import RetoldConfig
-from retold.model import Candidate, Document, PairResult
+from retold.model import Candidate, Document, PairResult, VerdictName
 from retold.sketch.hashing import hash_tokens, ngram_hashes, text_fingerprint
 from retold.sketch.lsh import band_keys
 from retold.sketch.minhash import MinHashParams, is_empty, signatures
@@ -48,6 +48,9 @@ PairSink = Callable[[list[tuple[int, int, PairResult]]], None]
 """Receives each batch's aligned pairs as ``(seq a, seq b, result)``."""
 
 BATCH_SIZE = 256
+
+_Aligned = tuple[VerdictName, str, PairResult | None]
+"""An aligned pair as the workers return it: verdict, pair JSON, and the result when the caller keeps it."""
 
 
 def compare(a: Analyzed, b: Analyzed, cfg: RetoldConfig | None = None) -> PairResult:
@@ -141,8 +144,9 @@ class Workers:
         return self._pool.map(fn, items, chunksize=max(1, chunksize))
 
     def chunksize(self, items: int) -> int:
-        """A chunk size that gives every process several chunks of `items`."""
-        return max(1, min(64, items // (4 * self.n)))
+        """A chunk size that gives every process several small chunks of `items` (a batch ends when its last
+        chunk does, so large chunks leave processes idle at the end of each batch)."""
+        return max(1, min(16, items // (8 * self.n)))
 
     def close(self) -> None:
         if self._pool is not None:
@@ -217,15 +221,19 @@ def index_documents(
         done = 0
         chunks = [todo[start : start + batch_size] for start in range(0, len(todo), batch_size)]
 
-        def submit(chunk: list[tuple[Document, str, int | None]]) -> Iterator[Features]:
-            # With worker processes the jobs start at once: the next batch is analysed while this one is stored.
-            return pool.map(partial(featurize, cfg=cfg), [d for d, _, _ in chunk], pool.chunksize(len(chunk)))
+        def submit(number: int) -> None:
+            # With worker processes the jobs start at once. Two batches ahead: the workers analyse batch k + 2
+            # while this process stores batch k and looks up candidates for batch k + 1.
+            if number < len(chunks):
+                docs = [d for d, _, _ in chunks[number]]
+                pending.append(pool.map(partial(featurize, cfg=cfg), docs, pool.chunksize(len(docs))))
 
-        pending = submit(chunks[0]) if chunks else None
+        pending: deque[Iterator[Features]] = deque()
+        submit(0)
+        submit(1)
         for number, chunk in enumerate(chunks):
             t0 = time.perf_counter()
-            feats = list(pending or ())
-            pending = submit(chunks[number + 1]) if number + 1 < len(chunks) else None
+            feats = list(pending.popleft())
             sigs = signatures([f.shingles for f in feats], params)
             keys = _band_keys(sigs, cfg)
             t1 = time.perf_counter()
@@ -239,15 +247,17 @@ def index_documents(
                 seqs = list(range(base, base + len(chunk)))
                 found = find_candidates(store, feats, sigs, seqs, cfg, keys=keys)
                 t2 = time.perf_counter()
-                aligned = _align(store, found, dict(zip(seqs, feats, strict=True)), cache, pool, cfg, cache_size, stats)
+                new = dict(zip(seqs, feats, strict=True))
+                aligned = _align(store, found, new, cache, pool, cfg, cache_size, stats, keep=sink is not None)
                 t3 = time.perf_counter()
+                submit(number + 2)
                 records = [
                     _doc_record(seq, f, sig, band, h)
                     for seq, f, sig, band, (_, h, _) in zip(seqs, feats, sigs, keys, chunk, strict=True)
                 ]
                 pairs = [
-                    PairRecord(p.a, p.b, r.verdict, p.channels, p.score, dumps(r.to_json()))
-                    for p, r in zip(found, aligned, strict=True)
+                    PairRecord(p.a, p.b, verdict, p.channels, p.score, js)
+                    for p, (verdict, js, _) in zip(found, aligned, strict=True)
                 ]
                 store.add(records, pairs)
                 store.record_batch(state.run, number, len(chunk) - len(old), len(old), len(pairs), seqs[-1])
@@ -260,7 +270,7 @@ def index_documents(
             for key, value in (("analyse", t1 - t0), ("candidates", t2 - t1), ("align", t3 - t2), ("store", t4 - t3)):
                 stats.seconds[key] += value
             if sink is not None:
-                sink([(p.a, p.b, r) for p, r in zip(found, aligned, strict=True)])
+                sink([(p.a, p.b, r) for p, (_, _, r) in zip(found, aligned, strict=True) if r is not None])
             done += len(chunk)
             if progress:
                 progress("index", done, len(todo))
@@ -376,7 +386,8 @@ def find_candidates(
 
     terms = [f.terms for f in feats]
     tp = store.postings({int(k) for v in terms for k in v.keys.tolist()}, cfg.rewrite.max_postings)
-    rew = match_rare_terms(terms, seqs, Postings(tp.df, tp.docs, tp.weights, tp.totals), cfg.rewrite)
+    earlier = Postings(tp.terms, tp.df, tp.term, tp.seq, tp.weight, tp.total)
+    rew = match_rare_terms(terms, seqs, earlier, cfg.rewrite)
     if exclude:
         gone = set(exclude)
         exact, near, rew = ([c for c in chan if c.a not in gone] for chan in (exact, near, rew))
@@ -417,8 +428,14 @@ def _align(
     cfg: RetoldConfig,
     cache_size: int,
     stats: ScanStats,
-) -> list[PairResult]:
-    """Align every candidate pair; stored documents come from the cache or are re-analysed from their text."""
+    *,
+    keep: bool,
+) -> list[_Aligned]:
+    """Align every candidate pair; stored documents come from the cache or are re-analysed from their text.
+
+    Workers return each pair's verdict and pair JSON (serialised there, off this process), and the `PairResult`
+    itself only when `keep` is set.
+    """
     analyzed: dict[int, Analyzed] = {seq: f.analyzed for seq, f in new.items()}
     missing = []
     for p in found:
@@ -439,9 +456,12 @@ def _align(
         ):
             analyzed[seq] = an
             _remember(cache, seq, an, cache_size)
-    jobs = [(analyzed[p.a], analyzed[p.b], cfg) for p in found]
+    jobs = [(analyzed[p.a], analyzed[p.b], cfg, keep) for p in found]
     results = list(pool.map(_compare_job, jobs, pool.chunksize(len(jobs))))
-    return [PairResult(r.a, r.b, r.verdict, r.alignment, p.channels) for p, r in zip(found, results, strict=True)]
+    return [
+        (v, js, None if r is None else PairResult(r.a, r.b, r.verdict, r.alignment, p.channels))
+        for p, (v, js, r) in zip(found, results, strict=True)
+    ]
 
 
 def _band_keys(sigs: NDArray[np.uint64], cfg: RetoldConfig) -> list[NDArray[np.int64]]:
@@ -466,14 +486,14 @@ def _doc_record(seq: int, f: Features, sig: NDArray[np.uint64], bands: NDArray[n
     )
 
 
-def _count(stats: ScanStats, found: Sequence[CandidatePair], aligned: Sequence[PairResult]) -> None:
+def _count(stats: ScanStats, found: Sequence[CandidatePair], aligned: Sequence[_Aligned]) -> None:
     for p in found:
         for ch in p.channels:
             stats.candidates[ch] += 1
     stats.candidates["merged"] += len(found)
     stats.aligned += len(found)
-    for r in aligned:
-        stats.verdicts[r.verdict] = stats.verdicts.get(r.verdict, 0) + 1
+    for verdict, _, _ in aligned:
+        stats.verdicts[verdict] = stats.verdicts.get(verdict, 0) + 1
 
 
 def _remember(cache: OrderedDict[int, Analyzed], seq: int, an: Analyzed, size: int) -> None:
@@ -488,8 +508,10 @@ def _signed(x: int) -> int:
     return x - (1 << 64) if x >= 1 << 63 else x
 
 
-def _compare_job(job: tuple[Analyzed, Analyzed, RetoldConfig]) -> PairResult:
-    return compare(*job)
+def _compare_job(job: tuple[Analyzed, Analyzed, RetoldConfig, bool]) -> _Aligned:
+    a, b, cfg, keep = job
+    res = compare(a, b, cfg)
+    return res.verdict, dumps(res.to_json()), res if keep else None
 
 
 def _noop(_: int) -> None:

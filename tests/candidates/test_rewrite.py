@@ -237,23 +237,23 @@ def test_hub_keeps_every_spoke() -> None:
 
 
 def _postings(terms: list[dict[str, float]], cap: int) -> Postings:
-    """An index of `terms` (seq = position), as a store would answer for every term."""
-    docs: dict[int, list[int]] = {}
-    weights: dict[int, list[float]] = {}
-    totals: dict[int, float] = {}
-    for seq, t in enumerate(terms):
-        v = term_vector(t)
-        totals[seq] = v.total
-        for k, w in zip(v.keys.tolist(), v.weights.tolist(), strict=True):
-            docs.setdefault(k, []).append(seq)
-            weights.setdefault(k, []).append(w)
-    df = {k: len(v) for k, v in docs.items()}
-    keep = [k for k in docs if df[k] <= cap]
+    """An index of `terms` (seq = position), as a store answers for every term."""
+    rows = sorted(
+        (k, seq, w, term_vector(t).total)
+        for seq, t in enumerate(terms)
+        for k, w in zip(term_vector(t).keys.tolist(), term_vector(t).weights.tolist(), strict=True)
+    )
+    df: dict[int, int] = {}
+    for k, *_ in rows:
+        df[k] = df.get(k, 0) + 1
+    short = [r for r in rows if df[r[0]] <= cap]
     return Postings(
-        df,
-        {k: np.asarray(docs[k], dtype=np.int64) for k in keep},
-        {k: np.asarray(weights[k]) for k in keep},
-        totals,
+        np.asarray(sorted(df), dtype=np.int64),
+        np.asarray([df[k] for k in sorted(df)], dtype=np.int64),
+        np.asarray([r[0] for r in short], dtype=np.int64),
+        np.asarray([r[1] for r in short], dtype=np.int64),
+        np.asarray([r[2] for r in short], dtype=np.float64),
+        np.asarray([r[3] for r in short], dtype=np.float64),
     )
 
 

@@ -93,10 +93,11 @@ def test_lookups(store: Store) -> None:
 
 def test_postings_respect_the_cap(store: Store) -> None:
     tp = store.postings([10, 11, 12, BIG, 404], cap=2)
-    assert tp.df == {10: 3, 11: 2, 12: 1, BIG: 1}
-    assert set(tp.docs) == {11, 12, BIG}  # term 10 is over the cap: no postings
-    assert tp.docs[11].tolist() == [0, 3] and tp.weights[11].tolist() == [8.0, 8.0]
-    assert tp.totals == {0: 24.5, 1: 15.5, 3: 26.0}
+    assert dict(zip(tp.terms.tolist(), tp.df.tolist(), strict=True)) == {10: 3, 11: 2, 12: 1, BIG: 1}
+    assert tp.terms.tolist() == sorted(tp.terms.tolist())
+    # term 10 is over the cap: no postings; the rest sorted by (term, seq), with each document's total weight
+    rows = list(zip(tp.term.tolist(), tp.seq.tolist(), tp.weight.tolist(), tp.total.tolist(), strict=True))
+    assert rows == [(11, 0, 8.0, 24.5), (11, 3, 8.0, 26.0), (12, 1, 6.5, 15.5), (BIG, 0, 7.5, 24.5)]
 
 
 def test_pairs_in_order_and_by_later_document(store: Store) -> None:
@@ -113,7 +114,7 @@ def test_delete_removes_everything_of_a_document(store: Store) -> None:
     assert store.exact_members([7], 5) == {7: [1]}
     assert store.band_members([1, 2, -BIG], 10) == {1: [1, 3], 2: [3]}
     tp = store.postings([10, 11, BIG], cap=10)
-    assert tp.df == {10: 2, 11: 1}
+    assert dict(zip(tp.terms.tolist(), tp.df.tolist(), strict=True)) == {10: 2, 11: 1}
     assert [(p.a, p.b) for p in store.pairs()] == [(1, 3)]
     assert store.next_seq() == 4
     with store.transaction():
@@ -177,7 +178,7 @@ def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
             s.add(RECORDS[:2], [_pair(0, 1)])
             assert s.count() == 2  # visible inside the transaction
             raise RuntimeError("interrupted")
-        assert s.count() == 0 and list(s.pairs()) == [] and s.postings([10], 10).df == {}
+        assert s.count() == 0 and list(s.pairs()) == [] and s.postings([10], 10).df.size == 0
         with pytest.raises(KeyboardInterrupt), s.transaction():
             s.add(RECORDS[:1], [])
             raise KeyboardInterrupt

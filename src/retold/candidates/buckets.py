@@ -40,10 +40,17 @@ def match_buckets(
         raise ValueError(f"limit must be >= 1, got {limit}")
     if len(keys) != len(seqs):
         raise ValueError(f"{len(keys)} key lists but {len(seqs)} sequence numbers")
+    # Only keys with an earlier member, or held by two new documents, can pair (most keys are neither).
+    seen: set[int] = set()
+    shared: set[int] = set(earlier)
+    for ks in keys:
+        own = set(ks)
+        shared |= seen & own
+        seen |= own
     batch: dict[int, list[int]] = {}
     out: set[tuple[int, int]] = set()
     for ks, seq in zip(keys, seqs, strict=True):
-        for k in dict.fromkeys(ks):  # a key twice in one document counts once
+        for k in dict.fromkeys(k for k in ks if k in shared):  # a key twice in one document counts once
             old = earlier.get(k, ())
             mine = batch.setdefault(k, [])
             held = len(old) + len(mine)

@@ -81,24 +81,34 @@ def term_vector(terms: Mapping[str, float]) -> TermVector:
     order = np.lexsort((-weights, keys))
     keys, weights = keys[order], weights[order]
     if keys.size > 1:
-        first = np.r_[True, keys[1:] != keys[:-1]]
+        first = np.concatenate(([True], keys[1:] != keys[:-1]))
         keys, weights = keys[first], weights[first]
     return TermVector(keys, weights, float(weights.sum()))
 
 
+def _empty_i64() -> NDArray[np.int64]:
+    return np.empty(0, dtype=_I64)
+
+
+def _empty_f64() -> NDArray[np.float64]:
+    return np.empty(0, dtype=_F64)
+
+
 @dataclass(frozen=True, slots=True)
 class Postings:
-    """What an index of earlier documents holds for some terms.
+    """What an index of earlier documents holds for some terms, as flat arrays.
 
-    `df` gives each term's posting-list length (absent = 0); `docs` and `weights` hold the postings of the terms
-    whose list is at most the cap (documents in arrival order); `totals` the rare-term weight of every document
-    named in those postings.
+    `terms` (sorted) and `df` give the posting-list length of each term any earlier document holds; `term`,
+    `seq`, `weight` and `total` are the postings of the terms whose list is at most the cap, sorted by term
+    (``total`` is the rare-term weight of the posting's document).
     """
 
-    df: Mapping[int, int] = field(default_factory=dict)
-    docs: Mapping[int, NDArray[np.int64]] = field(default_factory=dict)
-    weights: Mapping[int, NDArray[np.float64]] = field(default_factory=dict)
-    totals: Mapping[int, float] = field(default_factory=dict)
+    terms: NDArray[np.int64] = field(default_factory=_empty_i64)
+    df: NDArray[np.int64] = field(default_factory=_empty_i64)
+    term: NDArray[np.int64] = field(default_factory=_empty_i64)
+    seq: NDArray[np.int64] = field(default_factory=_empty_i64)
+    weight: NDArray[np.float64] = field(default_factory=_empty_f64)
+    total: NDArray[np.float64] = field(default_factory=_empty_f64)
 
 
 def match_rare_terms(
@@ -149,7 +159,10 @@ def match_rare_terms(
     group = np.cumsum(starts_mask) - 1
     rank = np.arange(size, dtype=_I64) - starts[group]  # new documents before this one holding the term
     uniq = key[starts]
-    df_store = np.fromiter((earlier.df.get(int(k), 0) for k in uniq), dtype=_I64, count=uniq.size)
+    df_store = np.zeros(uniq.size, dtype=_I64)
+    if earlier.terms.size:
+        at = np.minimum(np.searchsorted(earlier.terms, uniq), earlier.terms.size - 1)
+        df_store = np.where(earlier.terms[at] == uniq, earlier.df[at], 0)
     eligible = df_store[group] + rank <= cfg.max_postings
 
     # Partners among the new documents: the `rank` earlier entries of the same group.
@@ -163,28 +176,16 @@ def match_rare_terms(
     me = [left]
 
     # Partners among the earlier documents: the whole posting list (it is within the cap when eligible).
-    lists_docs = [
-        earlier.docs.get(int(k), np.empty(0, dtype=_I64)) if d else np.empty(0, dtype=_I64)
-        for k, d in zip(uniq.tolist(), df_store.tolist(), strict=True)
-    ]
-    lists_w = [
-        earlier.weights.get(int(k), np.empty(0, dtype=_F64)) if d else np.empty(0, dtype=_F64)
-        for k, d in zip(uniq.tolist(), df_store.tolist(), strict=True)
-    ]
-    list_len = np.fromiter((x.size for x in lists_docs), dtype=_I64, count=uniq.size)
-    if int(list_len.sum()):
-        flat_docs = np.concatenate(lists_docs).astype(_I64, copy=False)
-        flat_w = np.concatenate(lists_w).astype(_F64, copy=False)
-        ptr = np.cumsum(list_len) - list_len
-        n_old = np.where(eligible, list_len[group], 0)
+    lo = np.searchsorted(earlier.term, uniq, side="left")
+    list_len = np.searchsorted(earlier.term, uniq, side="right") - lo
+    n_old = np.where(eligible, list_len[group], 0)
+    if int(n_old.sum()):
         left_old = np.repeat(np.arange(size, dtype=_I64), n_old)
         off_old = np.arange(int(n_old.sum()), dtype=_I64) - np.repeat(np.cumsum(n_old) - n_old, n_old)
-        idx = ptr[group[left_old]] + off_old
-        p_seq.append(flat_docs[idx])
-        p_w.append(flat_w[idx])
-        seen, inverse = np.unique(flat_docs, return_inverse=True)
-        seen_total = np.fromiter((earlier.totals[int(s)] for s in seen.tolist()), dtype=_F64, count=seen.size)
-        p_total.append(seen_total[inverse.reshape(-1)[idx]])
+        idx = lo[group[left_old]] + off_old
+        p_seq.append(earlier.seq[idx])
+        p_w.append(earlier.weight[idx])
+        p_total.append(earlier.total[idx])
         me.append(left_old)
 
     mine = np.concatenate(me)

@@ -96,13 +96,16 @@ class DocRow:
 
 @dataclass(frozen=True, slots=True)
 class TermPostings:
-    """Posting-list lengths of some terms, the postings of those within a cap, and the weight totals of the
-    documents named in them (see `retold.candidates.rewrite.Postings`)."""
+    """Posting-list lengths of some terms and the postings of those within a cap, as flat arrays (the fields
+    of `retold.candidates.rewrite.Postings`): `terms` (sorted) with `df`; `term`, `seq`, `weight`, `total`
+    sorted by ``(term, seq)``, ``total`` being the rare-term weight of the posting's document."""
 
-    df: dict[int, int]
-    docs: dict[int, NDArray[np.int64]]
-    weights: dict[int, NDArray[np.float64]]
-    totals: dict[int, float]
+    terms: NDArray[np.int64]
+    df: NDArray[np.int64]
+    term: NDArray[np.int64]
+    seq: NDArray[np.int64]
+    weight: NDArray[np.float64]
+    total: NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,21 +298,21 @@ class MemoryStore:
         return {k: self._bands[k][:limit] for k in keys if self._bands.get(k)}
 
     def postings(self, terms: Collection[int], cap: int) -> TermPostings:
-        df: dict[int, int] = {}
-        docs: dict[int, NDArray[np.int64]] = {}
-        weights: dict[int, NDArray[np.float64]] = {}
-        totals: dict[int, float] = {}
-        for t in terms:
-            plist = self._postings.get(t)
-            if not plist:
-                continue
-            df[t] = len(plist)
-            if len(plist) <= cap:
-                docs[t] = np.fromiter(plist.keys(), dtype=np.int64, count=len(plist))
-                weights[t] = np.fromiter(plist.values(), dtype=np.float64, count=len(plist))
-                for s in plist:
-                    totals[s] = self._docs[s].rare_total
-        return TermPostings(df, docs, weights, totals)
+        held = sorted(t for t in set(terms) if self._postings.get(t))
+        rows = [
+            (t, s, w, self._docs[s].rare_total)
+            for t in held
+            if len(self._postings[t]) <= cap
+            for s, w in sorted(self._postings[t].items())
+        ]
+        return TermPostings(
+            np.asarray(held, dtype=np.int64),
+            np.asarray([len(self._postings[t]) for t in held], dtype=np.int64),
+            np.asarray([r[0] for r in rows], dtype=np.int64),
+            np.asarray([r[1] for r in rows], dtype=np.int64),
+            np.asarray([r[2] for r in rows], dtype=np.float64),
+            np.asarray([r[3] for r in rows], dtype=np.float64),
+        )
 
     def signatures(self, seqs: Collection[int]) -> dict[int, NDArray[np.uint64]]:
         return {s: self._docs[s].signature for s in seqs if s in self._docs}

@@ -183,6 +183,9 @@ class SqliteStore:
         c.execute("PRAGMA synchronous = NORMAL")
         c.execute("PRAGMA cache_size = -65536")
         c.execute("PRAGMA temp_store = MEMORY")
+        # Checkpoint the WAL every 64 MiB rather than every 4 MiB: each checkpoint syncs the file, and a batch
+        # writes a few MiB.
+        c.execute("PRAGMA wal_autocheckpoint = 16384")
         meta = self.meta()
         version = int(meta.get("schema_version", "0"))
         if version > SCHEMA_VERSION:
@@ -335,35 +338,27 @@ class SqliteStore:
     @_mapped
     def postings(self, terms: Collection[int], cap: int) -> TermPostings:
         c = self.conn
-        df = {
-            int(t): int(d)
-            for t, d in c.execute(
-                "SELECT t.term, t.df FROM json_each(?) AS j CROSS JOIN terms AS t ON t.term = j.value",
-                (_ids(terms),),
-            )
-        }
-        short = [t for t, d in df.items() if d <= cap]
+        df_rows = c.execute(
+            "SELECT t.term, t.df FROM json_each(?) AS j CROSS JOIN terms AS t ON t.term = j.value ORDER BY t.term",
+            (_ids(terms),),
+        ).fetchall()
+        held = np.array([r[0] for r in df_rows], dtype=np.int64)
+        df = np.array([r[1] for r in df_rows], dtype=np.int64)
         rows = c.execute(
             "SELECT p.term, p.seq, p.weight, p.total FROM json_each(?) AS j "
             "CROSS JOIN postings AS p ON p.term = j.value",
-            (_ids(short),),
+            (_ids(held[df <= cap].tolist()),),
         ).fetchall()
-        docs: dict[int, NDArray[np.int64]] = {}
-        weights: dict[int, NDArray[np.float64]] = {}
-        totals: dict[int, float] = {}
-        if rows:
-            cols = list(zip(*rows, strict=True))
-            term = np.array(cols[0], dtype=np.int64)
-            seq = np.array(cols[1], dtype=np.int64)
-            wt = np.array(cols[2], dtype=np.float64)
-            totals = dict(zip(cols[1], cols[3], strict=True))
-            order = np.lexsort((seq, term))
-            term, seq, wt = term[order], seq[order], wt[order]
-            cuts = np.flatnonzero(np.r_[True, term[1:] != term[:-1]])
-            for start, stop in zip(cuts.tolist(), [*cuts[1:].tolist(), term.size], strict=True):
-                docs[int(term[start])] = seq[start:stop]
-                weights[int(term[start])] = wt[start:stop]
-        return TermPostings(df, docs, weights, totals)
+        if not rows:
+            empty = np.empty(0, dtype=np.int64)
+            return TermPostings(held, df, empty, empty, np.empty(0), np.empty(0))
+        cols = list(zip(*rows, strict=True))
+        term = np.array(cols[0], dtype=np.int64)
+        seq = np.array(cols[1], dtype=np.int64)
+        order = np.lexsort((seq, term))
+        weight = np.array(cols[2], dtype=np.float64)[order]
+        total = np.array(cols[3], dtype=np.float64)[order]
+        return TermPostings(held, df, term[order], seq[order], weight, total)
 
     @_mapped
     def signatures(self, seqs: Collection[int]) -> dict[int, NDArray[np.uint64]]:
@@ -449,8 +444,13 @@ class SqliteStore:
                 for r in docs
             ],
         )
-        bands = sorted({(k, r.seq) for r in docs for k in r.band_keys.tolist()})
-        c.executemany("INSERT INTO bands(key, seq) VALUES (?, ?)", bands)
+        if docs:
+            keys = np.concatenate([r.band_keys for r in docs])
+            owner = np.repeat([r.seq for r in docs], [r.band_keys.size for r in docs])
+            order = np.argsort(keys, kind="stable")  # key order: B-tree inserts stay local
+            bands = zip(keys[order].tolist(), owner[order].tolist(), strict=True)
+            # OR IGNORE: two bands of one document with the same key (a 64-bit collision) are one row.
+            c.executemany("INSERT OR IGNORE INTO bands(key, seq) VALUES (?, ?)", bands)
         posts = sorted(
             (t, r.seq, w, r.rare_total)
             for r in docs
