@@ -123,3 +123,23 @@ def test_scan_with_no_readable_input_fails(tmp_path: Path) -> None:
     assert "nope.jsonl" in res.stderr
     manifest = (tmp_path / "o" / "manifest.jsonl").read_text().splitlines()
     assert len(manifest) == 1 and json.loads(manifest[0])["status"] == "skipped"
+
+
+def test_semantic_flag_off_is_lexical_and_on_needs_the_packages(
+    seed_paths: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retold import semantic
+    from retold.align.similarity import paraphrase_threshold
+    from retold.config import AlignConfig
+
+    a, b = seed_paths
+    off = runner.invoke(app, ["compare", str(a), str(b), "--format", "json", "--semantic", "off"])
+    assert off.exit_code == 0, off.output
+    assert json.loads(off.stdout)["verdict"] == "rewrite"
+    bad = runner.invoke(app, ["compare", str(a), str(b), "--semantic", "sometimes"])
+    assert bad.exit_code == 2 and "sometimes" in bad.output
+    monkeypatch.setattr(semantic, "available", lambda refresh=False: False)
+    res = runner.invoke(app, ["compare", str(a), str(b), "--semantic", "on"])
+    assert res.exit_code == 2
+    assert "pip install" in res.stderr  # names how to install the channel
+    assert paraphrase_threshold(AlignConfig()) == AlignConfig().paraphrase  # auto falls back to lexical

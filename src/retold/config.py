@@ -60,11 +60,16 @@ class RewriteConfig:
     min_shared: int = 3
     min_score: float = 0.2
     max_postings: int = 100
+    # Articles in everyday vocabulary (sport, politics) hold only two or three rare terms, so a rewrite of one can
+    # never share `min_shared`: two shared terms suffice when they carry at least this share of the smaller
+    # document's rare-term weight.
+    few_terms_score: float = 0.6
 
     def __post_init__(self) -> None:
         _check(self.min_shared >= 1, f"min_shared must be >= 1, got {self.min_shared}")
         _check(0.0 <= self.min_score <= 1.0, f"min_score must be in [0, 1], got {self.min_score}")
         _check(self.max_postings >= 1, f"max_postings must be >= 1, got {self.max_postings}")
+        _check(0.0 <= self.few_terms_score <= 1.0, f"few_terms_score must be in [0, 1], got {self.few_terms_score}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,8 +176,15 @@ class RetoldConfig:
     verdict: VerdictConfig = field(default_factory=VerdictConfig)
 
     def digest(self) -> str:
-        """A short stable hash of all parameters."""
-        blob = json.dumps(asdict(self), sort_keys=True).encode()
+        """A short stable hash of all parameters, with ``semantic="auto"`` resolved to what it means in this
+        environment ("on" when the semantic packages are installed, else "off"): results depend on that, not on
+        how it was asked for."""
+        params = asdict(self)
+        if self.align.semantic == "auto":
+            from retold.semantic import available
+
+            params["align"]["semantic"] = "on" if available() else "off"
+        blob = json.dumps(params, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
 

@@ -201,7 +201,27 @@ def test_score_is_weighted_containment_of_the_smaller_document() -> None:
     assert all(0.0 <= s <= 1.0 for s in by_pair.values())
     strict = rewrite_candidates([small, big, other], RewriteConfig(min_shared=2, min_score=0.6))
     assert {(c.a, c.b) for c in strict} == {(0, 1), (0, 2)}
-    assert {(c.a, c.b) for c in rewrite_candidates([small, big, other], RewriteConfig(min_shared=3))} == {(0, 1)}
+    three = RewriteConfig(min_shared=3, few_terms_score=1.0)
+    assert {(c.a, c.b) for c in rewrite_candidates([small, big, other], three)} == {(0, 1)}
+
+
+def test_two_terms_suffice_when_they_are_most_of_a_small_document() -> None:
+    """A rewrite of an article with only two or three rare terms can never share `min_shared`; two shared terms
+    qualify when they carry `few_terms_score` of the smaller document's weight, never one, never a small share."""
+    few = {"mpc": 9.0, "4.75%": 9.0}
+    rewrite = {"mpc": 9.0, "4.75%": 9.0, "outlay": 6.0}
+    three = {"endogen": 7.0, "memorandum": 6.0, "telecom": 6.0}
+    three_rw = {"endogen": 7.0, "memorandum": 6.0, "widescreen": 6.0}
+    broad = {"endogen": 7.0, "memorandum": 6.0, **{f"w{k}": 9.0 for k in range(6)}}
+    single = {"mpc": 9.0, "zzz": 9.0}
+    cands = rewrite_candidates([few, rewrite, three, three_rw, broad, single], RewriteConfig())
+    pairs = {(c.a, c.b): c.score for c in cands}
+    assert pairs[(0, 1)] == pytest.approx(1.0)
+    assert pairs[(2, 3)] == pytest.approx(13 / 19)  # 2 of 3 terms, 0.68 of the weight
+    assert (2, 4) in pairs and (3, 4) in pairs  # the two are all but one term of the smaller document
+    assert not any(5 in p for p in pairs)  # one shared term never pairs
+    strict = rewrite_candidates([few, rewrite, three, three_rw], RewriteConfig(few_terms_score=0.9))
+    assert {(c.a, c.b) for c in strict} == {(0, 1)}
 
 
 def test_unequal_weights() -> None:

@@ -12,15 +12,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from retold.align.similarity import sentence_features
+from retold.align.similarity import paraphrase_threshold, semantic_active, sentence_features, text_features
+from retold.config import AlignConfig, RetoldConfig
 from retold.errors import InputError
 from retold.eval.sentences import (
     MRPC_THRESHOLD,
     fit_threshold,
     run_mrpc,
     run_stsb,
+    similarities,
     similarity,
-    text_features,
 )
 from retold.model import Document
 from retold.text.analyze import analyze
@@ -145,8 +146,19 @@ def test_run_mrpc_metrics(tmp_path: Path) -> None:
 
 def test_run_mrpc_default_threshold(tmp_path: Path) -> None:
     path = _jsonl(tmp_path / "m.jsonl", [{"label": 1, "s1": SAME, "s2": SAME}])
-    assert run_mrpc(path).details["threshold"] == MRPC_THRESHOLD
+    lexical = RetoldConfig(align=AlignConfig(semantic="off"))
+    assert run_mrpc(path, cfg=lexical).details["threshold"] == MRPC_THRESHOLD
+    assert run_mrpc(path, cfg=lexical).details["semantic"] is False
     assert 0.0 < MRPC_THRESHOLD < 1.0
+    res = run_mrpc(path)  # the default ("auto") uses the cut that goes with the channel in use
+    assert res.details["threshold"] == paraphrase_threshold(AlignConfig())
+    assert res.details["semantic"] is semantic_active(AlignConfig())
+
+
+def test_similarities_batch_equals_one_by_one() -> None:
+    pairs = [(SAME, SAME), (SAME, OTHER), (SAME, PARTLY), (OTHER, PARTLY)]
+    for cfg in (AlignConfig(semantic="off"), AlignConfig()):
+        assert similarities(pairs, cfg) == [similarity(a, b, cfg) for a, b in pairs]
 
 
 def test_run_stsb_metrics(tmp_path: Path) -> None:
@@ -240,21 +252,30 @@ def test_missing_and_empty_files(tmp_path: Path) -> None:
 # --- the shared data ------------------------------------------------------------------------------------------------
 
 
+LEXICAL = RetoldConfig(align=AlignConfig(semantic="off"))
+
+
 @pytest.mark.shared_data
-def test_shared_mrpc_beats_all_positive_baseline(shared_data: Path) -> None:
-    res = run_mrpc(shared_data / "mrpc" / "train.jsonl")
+@pytest.mark.parametrize("cfg", [LEXICAL, None], ids=["lexical", "default"])
+def test_shared_mrpc_accuracy(shared_data: Path, cfg: RetoldConfig | None) -> None:
+    res = run_mrpc(shared_data / "mrpc" / "train.jsonl", cfg=cfg)
     assert res.n == 4076
     assert set(res.metrics) == {"accuracy", "f1"}
-    assert res.metrics["accuracy"] > 0.665
     assert res.metrics["accuracy"] > res.details["baseline_all_positive_accuracy"]
-    assert res.metrics["f1"] > 0.75
+    assert res.metrics["accuracy"] >= 0.72  # the eval goal, lexical alone (train file: where the cut was fitted)
+    assert res.metrics["f1"] > 0.80
+    if res.details["semantic"]:
+        assert res.metrics["accuracy"] >= 0.74  # measured 0.7475 with the semantic channel
 
 
 @pytest.mark.shared_data
-def test_shared_stsb_correlates(shared_data: Path) -> None:
-    res = run_stsb(shared_data / "stsb" / "dev.jsonl")
+@pytest.mark.parametrize("cfg", [LEXICAL, None], ids=["lexical", "default"])
+def test_shared_stsb_correlates(shared_data: Path, cfg: RetoldConfig | None) -> None:
+    res = run_stsb(shared_data / "stsb" / "dev.jsonl", cfg=cfg)
     assert res.n == 1500
     assert set(res.metrics) == {"spearman"}
-    assert res.metrics["spearman"] > 0.5
     assert set(res.details["per_genre"]) == {"news", "captions", "forum"}
     assert res.details["per_genre"]["news"]["spearman"] > 0.5
+    assert res.metrics["spearman"] > 0.75
+    if res.details["semantic"]:
+        assert res.metrics["spearman"] >= 0.80  # the semantic channel's goal (measured 0.873)

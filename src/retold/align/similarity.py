@@ -207,6 +207,8 @@ def similarity_matrix(
     if lex.size == 0 or not semantic_active(cfg):
         return lex, ratio
     gate: NDArray[np.bool_] = semantic_gate(lex, ratio, cfg, cfg.semantic_floor if context is not None else 0.0)
+    # An empty text has no meaning to compare (its embedding is a constant vector, not zero).
+    gate &= np.outer([bool(t.strip()) for t in texts_a], [bool(t.strip()) for t in texts_b])
     if context is not None:
         # Pairs that already link lexically need no help, nor do pairs of two sentences that both link
         # lexically elsewhere (a link between them would be a stray look-alike to the matcher).

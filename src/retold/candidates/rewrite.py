@@ -2,9 +2,11 @@
 English) are candidates even when their wording differs, because a paraphraser rarely changes those.
 
 Terms are selected and weighted by background rarity (`wordfreq`, corpus-independent). A pair is a candidate
-when it shares at least ``min_shared`` terms and the shared weight covers at least ``min_score`` of the smaller
-document's rare-term weight. The only dependence on the rest of the index is ``max_postings``: a term already
-held by more than that many earlier documents when a document arrives is not used for that document.
+when it shares at least ``min_shared`` terms (or two that carry ``few_terms_score`` of the smaller document's
+rare-term weight: articles in everyday vocabulary hold only two or three) and the shared weight covers at least
+``min_score`` of the smaller document's rare-term weight. The only dependence on the rest of the index is
+``max_postings``: a term already held by more than that many earlier documents when a document arrives is not
+used for that document.
 `match_rare_terms` is the one implementation: new documents, in arrival order, against an inverted index of
 earlier ones and against each other; there is no loop over document pairs and no per-document cap, so adding a
 corpus in chunks gives the same candidates as adding it at once.
@@ -121,8 +123,9 @@ def match_rare_terms(
 
     For new document ``j`` and each of its terms ``t``: if at most ``cfg.max_postings`` earlier documents (in
     `earlier`, plus new documents before ``j``) hold ``t``, every one of them shares ``t`` with ``j``; otherwise
-    ``t`` is ignored for ``j``. A pair becomes a candidate when it shares at least ``cfg.min_shared`` terms and
-    ``sum(sqrt(w_i * w_j)) / min(total_i, total_j) >= cfg.min_score``. Sums run in term-key order, so scores
+    ``t`` is ignored for ``j``. With score ``sum(sqrt(w_i * w_j)) / min(total_i, total_j)``, a pair becomes a
+    candidate when ``score >= cfg.min_score`` and it shares at least ``cfg.min_shared`` terms, or at least two
+    with ``score >= cfg.few_terms_score``. Sums run in term-key order, so scores
     do not depend on how documents were split into batches.
 
     Args:
@@ -208,7 +211,8 @@ def match_rare_terms(
     smaller = np.minimum(a_total[heads], new_total[b_out])
     with np.errstate(divide="ignore", invalid="ignore"):
         score = np.where(smaller > 0, weight / smaller, 0.0)
-    keep = (count >= cfg.min_shared) & (score >= cfg.min_score) & (smaller > 0)
+    enough = (count >= cfg.min_shared) | ((count >= 2) & (score >= cfg.few_terms_score))
+    keep = enough & (score >= cfg.min_score) & (smaller > 0)
     out = [
         Candidate(int(a), int(b), "rewrite", float(min(1.0, s)))
         for a, b, s in zip(a_out[keep].tolist(), new_seq[b_out[keep]].tolist(), score[keep].tolist(), strict=True)

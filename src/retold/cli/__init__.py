@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from retold import api
-from retold.cli.common import Format, Keep, err, out, progress_bar
+from retold.cli.common import Format, Keep, Semantic, SemanticOption, config, err, out, progress_bar
 from retold.cli.common import fail as _fail
 from retold.errors import RetoldError
 
@@ -31,10 +31,11 @@ def compare(
     format: Annotated[
         Format, typer.Option("--format", "-f", help="Output: text (human) or json (pair JSON).")
     ] = Format.text,
+    semantic: SemanticOption = Semantic.auto,
 ) -> None:
     """Align two articles: verdict, reused passages, and what each adds."""
     try:
-        res = api.compare_files(a, b)
+        res = api.compare_files(a, b, config(semantic))
     except RetoldError as exc:
         _fail(exc)
         return
@@ -64,16 +65,19 @@ def scan(
         Path | None, typer.Option("--db", help="Index into this SQLite file (kept) instead of a temporary one.")
     ] = None,
     keep: Annotated[Keep, typer.Option(help="Keep-list: each family's original, its first, or all.")] = Keep.original,
+    semantic: SemanticOption = Semantic.auto,
 ) -> None:
     """Find every copied, near-duplicate or rewritten pair in a corpus; write pairs, families and a keep-list."""
     from retold.cli.render import render_scan
 
     n_workers = workers if workers > 0 else (os.cpu_count() or 1)
     try:
+        cfg = config(semantic)
         with progress_bar() as progress:
             report = api.scan_corpus(
                 corpus,
                 out_dir,
+                cfg,
                 text_field=text_field,
                 id_field=id_field,
                 workers=n_workers,
@@ -100,12 +104,13 @@ def demo(
     data: Annotated[
         Path | None, typer.Option(help="Shared data folder (default: $RETOLD_DATA or ../shared/data).")
     ] = None,
+    semantic: SemanticOption = Semantic.auto,
 ) -> None:
     """The founding case: seed 000 is a rewrite of seed 004. Shows verdict, passages, adds and drops."""
     try:
         root = api.data_dir(data)
         a, b = root / api.SEED_A, root / api.SEED_B
-        res = api.compare_files(a, b)
+        res = api.compare_files(a, b, config(semantic))
     except RetoldError as exc:
         _fail(exc)
         return
@@ -123,16 +128,17 @@ def eval_(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the result as JSON to this file.")] = None,
     detections: Annotated[Path | None, typer.Option(help="pan13: write detections as PAN XML here.")] = None,
     workers: Annotated[int, typer.Option(help="Processes (pan13, synthetic; default: all cores).")] = 0,
+    semantic: SemanticOption = Semantic.auto,
 ) -> None:
     """Quality benchmarks on real data; prints a Markdown table."""
     from retold.eval import runner
 
     n_workers = workers if workers > 0 else (os.cpu_count() or 1)
-    opts: dict[str, dict[str, object]] = {
-        "pan13": {"workers": n_workers, "detections_dir": detections},
-        "synthetic": {"workers": n_workers},
-    }
     try:
+        cfg = config(semantic)
+        opts: dict[str, dict[str, object]] = {name: {"cfg": cfg} for name in runner.BENCHMARKS}
+        opts["pan13"] |= {"workers": n_workers, "detections_dir": detections}
+        opts["synthetic"] = {"workers": n_workers}
         if name == "all":
             root = data if data is not None else api.data_dir()
             results = runner.run_all(root, **opts)

@@ -1,15 +1,18 @@
-"""Pieces shared by the CLI modules: consoles, output format, error exit and the progress bar."""
+"""Pieces shared by the CLI modules: consoles, output format, the semantic option, error exit and the progress
+bar."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from retold.config import AlignConfig, RetoldConfig
 
 out = Console()
 err = Console(stderr=True)
@@ -24,6 +27,30 @@ class Keep(StrEnum):
     original = "original"
     first = "first"
     all = "all"
+
+
+class Semantic(StrEnum):
+    auto = "auto"
+    on = "on"
+    off = "off"
+
+
+SemanticOption = Annotated[
+    Semantic,
+    typer.Option(
+        "--semantic",
+        help="Sentence-embedding channel for paraphrases: auto (when installed), on (error if not), off (lexical).",
+    ),
+]
+
+
+def config(semantic: Semantic) -> RetoldConfig:
+    """The configuration a command runs with: the defaults, with the semantic channel as chosen.
+
+    Raises:
+        ConfigError: ``on`` while the semantic packages are missing (names the pip command).
+    """
+    return RetoldConfig(align=AlignConfig(semantic=semantic.value))
 
 
 def fail(exc: Exception | str) -> NoReturn:

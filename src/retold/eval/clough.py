@@ -15,6 +15,7 @@ from rapidfuzz import fuzz
 
 from retold.align.passages import coverage
 from retold.api import compare_documents, data_dir
+from retold.config import RetoldConfig
 from retold.errors import InputError
 from retold.eval.base import EvalResult
 from retold.eval.sentences import read_jsonl, require_field
@@ -101,11 +102,12 @@ def category(result: PairResult, answer: str, source: str) -> Category:
     return categorize(result.verdict, result.a.coverage, closeness(result, answer, source))
 
 
-def run(folder: Path | None = None) -> EvalResult:
+def run(folder: Path | None = None, cfg: RetoldConfig | None = None) -> EvalResult:
     """Compare every answer of a Clough folder with its source and score the predicted categories.
 
     Args:
         folder: folder with ``labels.jsonl`` and the texts; default ``data_dir()/"clough"``.
+        cfg: configuration; default the defaults.
 
     Returns:
         Metrics ``f1_reused`` (positive = cut/light/heavy, predicted reused = category other than non) and
@@ -132,7 +134,7 @@ def run(folder: Path | None = None) -> EvalResult:
         if source not in sources:
             sources[source] = read_text_file(folder / source)
         answer = read_text_file(folder / name)
-        res = compare_documents(answer, sources[source])
+        res = compare_documents(answer, sources[source], cfg)
         rows.append(
             {
                 "file": name,

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from retold.api import compare_files, data_dir
+from retold.config import RetoldConfig
 from retold.errors import InputError
 from retold.eval.base import EvalResult
 from retold.model import Passage
@@ -48,13 +49,14 @@ def in_order(passages: Sequence[Passage]) -> list[bool]:
     return keep
 
 
-def run(folder: Path | None = None) -> EvalResult:
-    """Align the two texts of `folder` and count in-order and reordered passages."""
+def run(folder: Path | None = None, cfg: RetoldConfig | None = None) -> EvalResult:
+    """Align the two texts of `folder` (with `cfg`; default the defaults) and count in-order and reordered
+    passages."""
     folder = folder or data_dir() / "seeds"
     files = sorted(folder.glob("*.txt"))
     if len(files) != 2:
         raise InputError(f"expected exactly two .txt files, found {len(files)}", source=str(folder))
-    res = compare_files(files[0], files[1])
+    res = compare_files(files[0], files[1], cfg)
     flags = in_order(res.alignment.passages)
     return EvalResult(
         name="seeds",

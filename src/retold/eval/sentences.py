@@ -1,7 +1,8 @@
 """Sentence-pair benchmarks: MRPC (paraphrase yes/no) and STS-B (graded similarity).
 
-Both score a pair with exactly the similarity `align` uses between two sentences
-(`retold.align.similarity.pair_similarity`), so they measure the link decision of the aligner in isolation.
+Both score a pair with exactly the similarity `align` uses between two sentences judged on their own
+(`retold.align.similarity.pair_similarity_texts`: lexical, raised by the semantic channel when it is active), so
+they measure the link decision of the aligner in isolation.
 Reads files in the format of ../shared/data/mrpc and ../shared/data/stsb (JSON Lines).
 """
 
@@ -16,16 +17,18 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from retold.align.similarity import pair_similarity, text_features
+from retold import semantic
+from retold.align.similarity import content_text, pair_similarity_texts, paraphrase_threshold, semantic_active
 from retold.api import data_dir
-from retold.config import AlignConfig
+from retold.config import AlignConfig, RetoldConfig
 from retold.errors import InputError
 from retold.eval.base import EvalResult
 from retold.model import Document
 from retold.text.analyze import analyze
 
 MRPC_THRESHOLD = AlignConfig().paraphrase
-"""The shipped sentence-paraphrase cut (`AlignConfig.paraphrase`, fitted on MRPC train; see config.py)."""
+"""The shipped lexical sentence-paraphrase cut (`AlignConfig.paraphrase`, fitted on MRPC train; see config.py).
+With the semantic channel active the cut is `AlignConfig.semantic_paraphrase` (`paraphrase_threshold`)."""
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -71,20 +74,24 @@ def require_field(obj: dict[str, Any], name: str, kind: type | tuple[type, ...],
 
 
 def similarity(s1: str, s2: str, cfg: AlignConfig | None = None) -> float:
-    """The aligner's similarity of two sentences (or short texts), in [0, 1].
+    """The aligner's similarity of two sentences (or short texts), in [0, 1] (`pair_similarity_texts`).
 
     Args:
         s1: first sentence; analysed as a one-sentence document.
         s2: second sentence.
-        cfg: alignment configuration (its `cos_weight` is used); defaults to `AlignConfig()`.
-
-    Returns:
-        `pair_similarity` of the two texts' features (all content sentences of a text taken together).
+        cfg: alignment configuration; defaults to `AlignConfig()` (semantic channel "auto").
     """
+    return pair_similarity_texts(s1, s2, cfg)
+
+
+def similarities(pairs: Sequence[tuple[str, str]], cfg: AlignConfig | None = None) -> list[float]:
+    """`similarity` of every pair; with the semantic channel active, all texts are embedded in one batched pass
+    first (the encoder caches them), which is several times faster than one pair at a time."""
     cfg = cfg or AlignConfig()
-    f1 = text_features(analyze(Document("s1", s1)))
-    f2 = text_features(analyze(Document("s2", s2)))
-    return pair_similarity(f1, f2, cfg.cos_weight)
+    if semantic_active(cfg):
+        texts = {content_text(analyze(Document("s", t))) for pair in pairs for t in pair}
+        semantic.shared_encoder().encode(sorted(texts))
+    return [pair_similarity_texts(s1, s2, cfg) for s1, s2 in pairs]
 
 
 def fit_threshold(scores: Sequence[float], labels: Sequence[int]) -> float:
@@ -136,12 +143,13 @@ def fit_threshold(scores: Sequence[float], labels: Sequence[int]) -> float:
     return mid if mid > s[i - 1] else float(s[i])
 
 
-def run_mrpc(path: Path | None = None, threshold: float | None = None) -> EvalResult:
+def run_mrpc(path: Path | None = None, threshold: float | None = None, cfg: RetoldConfig | None = None) -> EvalResult:
     """Paraphrase decision on MRPC pairs: paraphrase when ``similarity >= threshold``.
 
     Args:
         path: JSONL with ``{"label": 0|1, "s1", "s2"}`` lines; default ``data_dir()/"mrpc/train.jsonl"``.
-        threshold: the cut; default `MRPC_THRESHOLD`.
+        threshold: the cut; default the shipped one for `cfg` (`paraphrase_threshold`: lexical or semantic).
+        cfg: configuration (its `align` part is used); default the defaults.
 
     Returns:
         Metrics ``accuracy`` and ``f1`` (positive class 1); details: threshold, all-positive baseline accuracy,
@@ -151,9 +159,9 @@ def run_mrpc(path: Path | None = None, threshold: float | None = None) -> EvalRe
         InputError: the file is unreadable or a line is malformed (names file and line).
     """
     path = path or data_dir() / "mrpc" / "train.jsonl"
-    cut = MRPC_THRESHOLD if threshold is None else threshold
+    acfg = (cfg or RetoldConfig()).align
+    cut = paraphrase_threshold(acfg) if threshold is None else threshold
     labels: list[int] = []
-    scores: list[float] = []
     pairs: list[tuple[str, str]] = []
     for n, obj in read_jsonl(path):
         label = require_field(obj, "label", int, path, n)
@@ -162,9 +170,9 @@ def run_mrpc(path: Path | None = None, threshold: float | None = None) -> EvalRe
         s1, s2 = require_field(obj, "s1", str, path, n), require_field(obj, "s2", str, path, n)
         labels.append(label)
         pairs.append((s1, s2))
-        scores.append(similarity(s1, s2))
     if not labels:
         raise InputError("no pairs", source=str(path))
+    scores = similarities(pairs, acfg)
     y = np.asarray(labels)
     pred = np.asarray(scores) >= cut
     tp = int(np.sum(pred & (y == 1)))
@@ -185,6 +193,7 @@ def run_mrpc(path: Path | None = None, threshold: float | None = None) -> EvalRe
         metrics={"accuracy": accuracy, "f1": f1},
         details={
             "threshold": cut,
+            "semantic": semantic_active(acfg),
             "baseline_all_positive_accuracy": round(float(np.mean(y == 1)), 4),
             "positives": int(np.sum(y == 1)),
             "confusion": {"tp": tp, "fp": fp, "fn": fn, "tn": len(labels) - tp - fp - fn},
@@ -194,11 +203,12 @@ def run_mrpc(path: Path | None = None, threshold: float | None = None) -> EvalRe
     )
 
 
-def run_stsb(path: Path | None = None) -> EvalResult:
+def run_stsb(path: Path | None = None, cfg: RetoldConfig | None = None) -> EvalResult:
     """Rank correlation of the aligner's similarity with STS-B human scores (0-5).
 
     Args:
         path: JSONL with ``{"score", "s1", "s2", "genre"}`` lines; default ``data_dir()/"stsb/dev.jsonl"``.
+        cfg: configuration (its `align` part is used); default the defaults.
 
     Returns:
         Metric ``spearman`` over all pairs; details: spearman and count per genre, pearson over all pairs.
@@ -209,8 +219,9 @@ def run_stsb(path: Path | None = None) -> EvalResult:
         InputError: the file is unreadable or a line is malformed (names file and line).
     """
     path = path or data_dir() / "stsb" / "dev.jsonl"
+    acfg = (cfg or RetoldConfig()).align
     gold: list[float] = []
-    sims: list[float] = []
+    pairs: list[tuple[str, str]] = []
     genres: list[str] = []
     for n, obj in read_jsonl(path):
         score = float(require_field(obj, "score", (int, float), path, n))
@@ -220,9 +231,10 @@ def run_stsb(path: Path | None = None) -> EvalResult:
         s1, s2 = require_field(obj, "s1", str, path, n), require_field(obj, "s2", str, path, n)
         gold.append(score)
         genres.append(genre)
-        sims.append(similarity(s1, s2))
+        pairs.append((s1, s2))
     if not gold:
         raise InputError("no pairs", source=str(path))
+    sims = similarities(pairs, acfg)
     per_genre: dict[str, dict[str, float | int | None]] = {}
     for g in sorted(set(genres)):
         idx = [i for i, x in enumerate(genres) if x == g]
@@ -235,7 +247,11 @@ def run_stsb(path: Path | None = None) -> EvalResult:
         data=str(path),
         n=len(gold),
         metrics={"spearman": 0.0 if overall is None else overall},
-        details={"per_genre": per_genre, "pearson": None if pearson is None else round(pearson, 4)},
+        details={
+            "per_genre": per_genre,
+            "pearson": None if pearson is None else round(pearson, 4),
+            "semantic": semantic_active(acfg),
+        },
     )
 
 
