@@ -143,3 +143,17 @@ def test_semantic_flag_off_is_lexical_and_on_needs_the_packages(
     assert res.exit_code == 2
     assert "pip install" in res.stderr  # names how to install the channel
     assert paraphrase_threshold(AlignConfig()) == AlignConfig().paraphrase  # auto falls back to lexical
+
+
+def test_eval_seeds_writes_the_eval_json(tmp_path: Path, shared_data: Path) -> None:
+    out = tmp_path / "ev.json"
+    res = runner.invoke(
+        app, ["eval", "seeds", "--data", str(shared_data / "seeds"), "--json", str(out), "--semantic", "off"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "in_order_links" in res.stdout
+    ev = json.loads(out.read_text(encoding="utf-8"))
+    assert set(ev) >= {"name", "data", "n", "metrics"} and ev["name"] == "seeds"
+    assert ev["details"]["verdict"] == "rewrite"
+    unknown = runner.invoke(app, ["eval", "nonsense"])
+    assert unknown.exit_code == 2 and "unknown benchmark" in unknown.stderr

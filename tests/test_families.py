@@ -5,23 +5,29 @@ property over random graphs of version pairs."""
 from __future__ import annotations
 
 import doctest
+import json
+import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import retold.families as families_module
+from retold import api
 from retold.api import compare_documents
 from retold.families import (
     CONFIDENCE_CONTAINMENT,
     CONFIDENCE_CREDIT,
     CONFIDENCE_DATE,
-    CONFIDENCE_DATED,
     CONFIDENCE_ORDER,
+    CUE_WEIGHTS,
     LINK_VERDICTS,
     build_families,
+    cue_votes,
     keep_list,
+    precedence,
 )
 from retold.model import (
     VERDICTS,
@@ -57,6 +63,12 @@ def dated(ids: str, start_day: int = 1) -> list[DocInfo]:
 
 def groups(fams: Sequence[Family]) -> set[frozenset[str]]:
     return {frozenset(f.members) for f in fams}
+
+
+def against(winner: float, *others: float) -> float:
+    """Confidence of a cue of strength `winner` contradicted by weaker cues of strengths `others`."""
+    z = math.log(winner / (1 - winner)) - sum(math.log(p / (1 - p)) for p in others)
+    return 1 / (1 + math.exp(-z))
 
 
 # --- membership -------------------------------------------------------------------------------------------------
@@ -195,10 +207,28 @@ def test_unknown_link_verdict_is_refused() -> None:
 
 def test_original_by_date_beats_corpus_order_and_containment() -> None:
     docs = [doc("late", 0, "2024-03-05"), doc("early", 1, "2024-03-01")]
-    # "late" looks contained in "early", but the date decides.
+    # "late" looks contained in "early", but the date decides; the disagreeing cue lowers the confidence.
     (fam,) = build_families(docs, [pair("late", "early", "rewrite", 0.98, 0.6)])
-    assert fam.original == "early" and fam.confidence == CONFIDENCE_DATE
-    assert fam.edges == (FamilyEdge("early", "late", "rewrite"),)
+    assert fam.original == "early" and fam.edges == (FamilyEdge("early", "late", "rewrite"),)
+    assert fam.confidence == pytest.approx(against(CONFIDENCE_DATE, CONFIDENCE_CONTAINMENT), abs=1e-4)
+    assert 0.8 < fam.confidence < CONFIDENCE_DATE
+
+
+def test_date_beats_containment_and_credit_together() -> None:
+    # Both dated: the earlier wins even when every weaker cue points the other way.
+    docs = [doc("early", 0, "2024-03-01", credited=True), doc("late", 1, "2024-03-02")]
+    (fam,) = build_families(docs, [pair("early", "late", "rewrite", 0.6, 0.97)])
+    assert fam.original == "early"
+    assert fam.confidence == pytest.approx(
+        against(CONFIDENCE_DATE, CONFIDENCE_CONTAINMENT, CONFIDENCE_CREDIT), abs=1e-4
+    )
+    assert 0.5 < fam.confidence < 0.7
+
+
+def test_agreeing_cues_raise_confidence() -> None:
+    docs = [doc("late", 0, "2024-03-02", credited=True), doc("early", 1, "2024-03-01")]
+    (fam,) = build_families(docs, [pair("late", "early", "rewrite", 0.6, 0.97)])
+    assert fam.original == "early" and fam.confidence > 0.99
 
 
 def test_dates_with_times_and_zones_compare_as_instants() -> None:
@@ -229,16 +259,76 @@ def test_original_by_agency_credit() -> None:
     assert fam.original == "plain" and fam.confidence == CONFIDENCE_CREDIT
 
 
-def test_dated_document_before_undated() -> None:
+def test_one_sided_date_is_no_evidence() -> None:
     docs = [doc("undated", 0), doc("dated", 1, "2024-03-01")]
     (fam,) = build_families(docs, [pair("undated", "dated", "rewrite")])
-    assert fam.original == "dated" and fam.confidence == CONFIDENCE_DATED
+    assert fam.original == "undated" and fam.confidence == CONFIDENCE_ORDER  # corpus order, a coin toss
+    docs = [doc("dated", 0, "2024-03-01"), doc("undated", 1)]
+    (fam,) = build_families(docs, [pair("undated", "dated", "rewrite")])
+    assert fam.original == "dated" and fam.confidence == CONFIDENCE_ORDER
+
+
+def test_one_sided_date_does_not_beat_containment() -> None:
+    # Only one side is dated: containment decides (the dated one adds material).
+    docs = [doc("dated", 0, "2024-03-01"), doc("undated", 1)]
+    (fam,) = build_families(docs, [pair("dated", "undated", "rewrite", 0.7, 0.95)])
+    assert fam.original == "undated" and fam.confidence == CONFIDENCE_CONTAINMENT
+
+
+def test_one_sided_date_does_not_beat_an_agency_credit() -> None:
+    # The seed pattern: the dated version carries "(with inputs from ANI)", its undated source does not.
+    docs = [doc("rewrite", 0, "2021-09-06", credited=True), doc("source", 1)]
+    (fam,) = build_families(docs, [pair("rewrite", "source", "rewrite", 0.778, 0.781)])
+    assert fam.original == "source" and fam.members == ("source", "rewrite")
+    assert fam.edges == (FamilyEdge("source", "rewrite", "rewrite"),)
+    assert fam.confidence == CONFIDENCE_CREDIT
+    # A disagreeing containment cue (weaker: trimmed copies are the more covered side) only lowers the confidence.
+    (fam,) = build_families(docs, [pair("rewrite", "source", "rewrite", 0.95, 0.7)])
+    assert fam.original == "source"
+    assert fam.confidence == pytest.approx(against(CONFIDENCE_CREDIT, CONFIDENCE_CONTAINMENT), abs=1e-4)
+
+
+def test_precedence_matches_families() -> None:
+    src, rewrite = doc("s", 1), doc("r", 0, "2021-09-06", credited=True)
+    first, p = precedence(src, rewrite)
+    assert first is True and p == pytest.approx(CONFIDENCE_CREDIT)
+    assert cue_votes(src, rewrite) == {"date": 0, "containment": 0, "credit": 1}
+    assert cue_votes(rewrite, src, "r") == {"date": 0, "containment": 1, "credit": -1}
+    assert precedence(rewrite, src)[0] is False
+    assert precedence(doc("a", 0), doc("b", 1)) == (None, CONFIDENCE_ORDER)
+    # Containment is read for linking pairs only.
+    assert precedence(doc("a", 0), doc("b", 1), "a")[0] is True
+    assert precedence(doc("a", 0), doc("b", 1), "a", linked=False) == (None, CONFIDENCE_ORDER)
+
+
+def test_dated_members_keep_date_order_around_an_undated_original() -> None:
+    # U (undated, no credit) beats both dated, credited versions; among those the earlier comes first,
+    # even though the later one has more links.
+    docs = [doc("d2", 0, "2024-03-02", credited=True), doc("d1", 1, "2024-03-01", credited=True), doc("U", 2)]
+    docs += [doc(f"x{i}", 3 + i, credited=True) for i in range(3)]
+    pairs = [pair("U", "d1", "rewrite"), pair("U", "d2", "rewrite"), pair("d1", "d2", "near-duplicate")]
+    pairs += [pair("d2", f"x{i}", "near-duplicate") for i in range(3)]
+    (fam,) = build_families(docs, pairs)
+    assert fam.original == "U" and fam.members[:3] == ("U", "d1", "d2")
+
+
+def test_chain_confidence_follows_the_weakest_link() -> None:
+    # Undated chain: A is contained in B, B in C; A and C were never compared, the chain still orders them.
+    docs = [doc("C", 0), doc("B", 1), doc("A", 2)]
+    pairs = [pair("A", "B", "rewrite", 0.97, 0.7), pair("B", "C", "rewrite", 0.97, 0.7)]
+    (fam,) = build_families(docs, pairs)
+    assert fam.members == ("A", "B", "C") and fam.confidence == CONFIDENCE_CONTAINMENT
+    weaker = [pair("A", "B", "rewrite", 0.97, 0.7), pair("B", "C", "rewrite")]
+    (fam,) = build_families(docs, weaker)
+    assert fam.original == "A" and fam.confidence == CONFIDENCE_ORDER
 
 
 def test_unparseable_date_counts_as_missing() -> None:
-    docs = [doc("junk", 0, "last Tuesday"), doc("dated", 1, "2024-03-01")]
+    # Compared as text "2023-13-45" would come first; it is no date, so corpus order decides.
+    docs = [doc("dated", 0, "2024-03-05"), doc("junk", 1, "2023-13-45")]
     (fam,) = build_families(docs, [pair("junk", "dated", "rewrite")])
-    assert fam.original == "dated"
+    assert fam.original == "dated" and fam.confidence == CONFIDENCE_ORDER
+    assert cue_votes(doc("junk", 0, "last Tuesday"), doc("dated", 1, "2024-03-01"))["date"] == 0
 
 
 def test_corpus_order_when_nothing_distinguishes() -> None:
@@ -247,9 +337,13 @@ def test_corpus_order_when_nothing_distinguishes() -> None:
     assert fam.original == "first" and fam.confidence == CONFIDENCE_ORDER
 
 
-def test_confidence_scale_is_ordered() -> None:
-    assert 1.0 >= CONFIDENCE_DATE > CONFIDENCE_CONTAINMENT > CONFIDENCE_CREDIT > CONFIDENCE_DATED > CONFIDENCE_ORDER
-    assert CONFIDENCE_ORDER >= 0.0
+def test_confidence_scale_is_ordered_and_lexicographic() -> None:
+    assert 1.0 >= CONFIDENCE_DATE > CONFIDENCE_CREDIT > CONFIDENCE_CONTAINMENT > CONFIDENCE_ORDER == 0.5
+    # Each cue outweighs all weaker ones together, so the first separating cue decides.
+    w = list(CUE_WEIGHTS.values())
+    assert list(CUE_WEIGHTS) == ["date", "credit", "containment"]
+    assert all(w[i] > sum(w[i + 1 :]) for i in range(len(w)))
+    assert against(CONFIDENCE_DATE, CONFIDENCE_CREDIT, CONFIDENCE_CONTAINMENT) > 0.5
 
 
 def test_family_confidence_is_the_weakest_member_cue() -> None:
@@ -269,6 +363,18 @@ def test_edges_run_from_more_original_to_derived() -> None:
         FamilyEdge("A", "C", "rewrite"),
         FamilyEdge("B", "C", "rewrite"),
     )
+
+
+def test_very_large_family_is_ranked_by_summed_evidence(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Past `_EXACT_MAX` members the dense greedy ranking is replaced by each member's summed log-odds.
+    monkeypatch.setattr(families_module, "_EXACT_MAX", 2)
+    docs = [doc("B", 0, "2024-03-03"), doc("O", 1, "2024-03-01"), doc("A", 2, "2024-03-02"), doc("C", 3)]
+    pairs = [pair("O", m, "rewrite") for m in "ABC"]
+    (fam,) = build_families(docs, pairs)
+    assert fam.original == "O" and fam.members[0] == "O" and set(fam.members) == set("OABC")
+    # C is undated: only corpus order separates it from O, the others are later by date.
+    assert fam.confidence == CONFIDENCE_ORDER
+    assert {(e.source, e.target) for e in fam.edges} == {("O", "A"), ("O", "B"), ("O", "C")}
 
 
 def test_with_real_pair_results() -> None:
@@ -353,6 +459,21 @@ def test_docstring_examples() -> None:
     assert doctest.testmod(families_module).failed == 0
 
 
+@pytest.mark.shared_data
+def test_seed_family_original_is_the_undated_uncredited_source(shared_data: Path, tmp_path: Path) -> None:
+    # Seed 000 is a rewrite of 004: it alone has a date header, and it adds "(with inputs from ANI)".
+    api.scan_corpus([shared_data / "seeds"], tmp_path)
+    lines = (tmp_path / "families.jsonl").read_text(encoding="utf-8").splitlines()
+    (fam,) = [json.loads(line) for line in lines]
+    rewrite, source = Path(api.SEED_A).name, Path(api.SEED_B).name
+    assert fam["original"] == fam["id"] == source and fam["members"] == [source, rewrite]
+    assert fam["edges"] == [{"from": source, "to": rewrite, "verdict": "rewrite"}]
+    # The credit decides (coverage is even, and a date on one side only is no evidence).
+    assert fam["confidence"] == CONFIDENCE_CREDIT
+    keep = {r["id"]: r["keep"] for r in map(json.loads, (tmp_path / "keep.jsonl").read_text().splitlines())}
+    assert keep == {source: True, rewrite: False}
+
+
 # --- property -----------------------------------------------------------------------------------------------------
 
 
@@ -381,17 +502,21 @@ def test_property_partition_radius_and_edges(corpus: tuple[list[DocInfo], list[P
     linked = {frozenset((p.a.id, p.b.id)) for p in pairs if p.verdict in LINK_VERDICTS}
     date = {d.id: d.date for d in docs}
     for fam in fams:
-        core = fam.original
-        assert fam.id == core == fam.members[0]
-        assert CONFIDENCE_ORDER <= fam.confidence <= 1.0
-        ring1 = {m for m in fam.members if frozenset((core, m)) in linked}
-        for m in fam.members[1:]:
-            # within radius 2 of the original, the middle hop being a member linked to the original
-            assert m in ring1 or any(frozenset((r, m)) in linked for r in ring1)
-            if date[core] is not None and date[m] is not None:
-                assert date[core] <= date[m]  # type: ignore[operator]
+        original = fam.original
+        assert fam.id == original == fam.members[0]
+        assert 0.0 <= fam.confidence <= 1.0
+        assert len(fam.members) > 1 or fam.confidence == 1.0
+        # every member within radius 2 of some core, the middle hop being a member linked to the core
+        assert any(within_two(core, fam.members, linked) for core in fam.members)
+        dates = [date[m] for m in fam.members if date[m] is not None]
+        assert dates == sorted(dates)  # type: ignore[type-var]  # dated members in date order
         position = {m: i for i, m in enumerate(fam.members)}
         assert len(fam.edges) == sum(1 for p in linked if p <= set(fam.members))
         for e in fam.edges:
             assert frozenset((e.source, e.target)) in linked
             assert position[e.source] < position[e.target]  # from the more original: never a cycle
+
+
+def within_two(core: str, members: Sequence[str], linked: set[frozenset[str]]) -> bool:
+    ring1 = {m for m in members if frozenset((core, m)) in linked}
+    return all(m == core or m in ring1 or any(frozenset((r, m)) in linked for r in ring1) for m in members)

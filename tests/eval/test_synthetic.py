@@ -21,8 +21,11 @@ from retold.eval.synthetic import (
     paragraphs,
     run,
     score,
+    score_families,
+    shingle_jaccard,
 )
 from retold.model import Alignment, Document, PairResult, SideSummary, VerdictName
+from retold.text.boilerplate import date_header
 
 pytestmark = pytest.mark.shared_data
 
@@ -46,6 +49,13 @@ def _jaccard5(a: str, b: str) -> float:
 def base(shared_data: Path) -> list[Document]:
     docs, _ = load_base(shared_data / "bbc" / "docs.jsonl.gz")
     return docs[:400]
+
+
+@pytest.fixture(scope="module")
+def outside(shared_data: Path) -> list[Document]:
+    """Articles that are not in `base`: donors for look-alikes."""
+    docs, _ = load_base(shared_data / "bbc" / "docs.jsonl.gz")
+    return docs[400:700]
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +133,53 @@ def test_chains_are_recorded_with_their_family(base: list[Document]) -> None:
     assert c.family_of()[chained[0].id] == chained[0].family
 
 
+_CAPS = re.compile(r"\b[A-Z][A-Za-z]{2,}\b")
+
+
+def _names(text: str) -> set[str]:
+    lower = set(re.findall(r"\b[a-z]+\b", text))
+    return {w for w in _CAPS.findall(text) if w.lower() not in lower}
+
+
+def test_lookalikes_share_the_event_but_no_sentences(base: list[Document], outside: list[Document]) -> None:
+    c = generate(base, n_near=10, n_rewrite=10, seed=4, donors=outside, n_lookalike=15)
+    texts, fam = _texts(c), c.family_of()
+    looks = [d for d in c.derived if d.kind == "lookalike"]
+    roots = {d.family for d in c.derived if d.kind != "lookalike"}
+    assert len(looks) == 15 and len(c.docs) == len(base) + 35
+    assert {d.source for d in looks} <= roots  # next to planted families first
+    assert len({d.source for d in looks}) == 15  # one look-alike per event while there are enough
+    donors = [d.donor for d in looks]
+    assert len(set(donors)) == 15 and not set(donors) & set(texts)  # written from articles outside the corpus
+    assert all(fam[d.id] == d.id and d.depth == 0 for d in looks)  # each its own family
+    assert not {x for p in c.planted for x in (p.a, p.b)} & {d.id for d in looks}  # never a planted pair
+    for d in looks:
+        event, text = texts[d.source], texts[d.id]
+        assert shingle_jaccard(event, text) < 0.05, d.id
+        assert len(_names(event) & _names(text)) >= 3, d.id  # the event's names, places, acronyms
+        figures = set(_NUMBER.findall(event))
+        assert not figures or figures & set(_NUMBER.findall(text)), d.id
+        own = [s for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) >= 8 and '"' not in s]
+        assert not [s for s in own if s in event], d.id  # only a quote may be shared verbatim
+
+
+def test_lookalikes_need_donors_outside_the_corpus(base: list[Document]) -> None:
+    with pytest.raises(ValueError, match="donor articles outside"):
+        generate(base, n_near=1, n_rewrite=1, seed=1, n_lookalike=1)  # default donors are the corpus itself
+
+
+def test_versions_are_never_dated_before_a_dated_source(base: list[Document]) -> None:
+    c = generate(base, n_near=20, n_rewrite=40, seed=8, chain_rate=0.6)
+    texts = _texts(c)
+    both = 0
+    for d in c.derived:
+        src, own = date_header(texts[d.source])[0], date_header(texts[d.id])[0]
+        if src and own:
+            both += 1
+            assert own >= src, d.id
+    assert both >= 3
+
+
 def test_generate_needs_enough_distinct_articles(base: list[Document]) -> None:
     with pytest.raises(ValueError, match="distinct base articles"):
         generate(base[:5] * 3, n_near=4, n_rewrite=4, seed=1)
@@ -154,11 +211,67 @@ def test_score_counts_families_and_sets_aside_unlabeled_pairs() -> None:
         _result("r2", "x", "rewrite"),  # a false positive
     ]
     metrics, details = score(SyntheticCorpus(docs, planted, derived), results)
-    assert metrics == {"recall_near_duplicate": 1.0, "recall_rewrite": 0.5, "precision": 2 / 3}
+    old = {k: metrics[k] for k in ("recall_near_duplicate", "recall_rewrite", "precision")}
+    assert old == {"recall_near_duplicate": 1.0, "recall_rewrite": 0.5, "precision": 2 / 3}
+    assert {"family_ari", "family_pair_precision", "family_pair_recall", "lookalike_separation"} <= set(metrics)
     assert details["verdict_accuracy_rewrite"] == 0.0 and details["verdict_accuracy_near_duplicate"] == 1.0
     assert details["reported"]["via_related_base_pair"] == 1 and details["reported"]["base_base_unlabeled"] == 1
     assert details["false_positives"][0]["a"] == "r2"
     assert details["missed_rewrite"][0]["verdict"] == "unrelated"
+
+
+def _family_case(lookalike_verdict: VerdictName) -> tuple[SyntheticCorpus, list[PairResult]]:
+    # x has a near-duplicate n1 (x carries an agency credit, n1 does not); y has a chain y -> r1 -> r2; L reports
+    # y's event independently; z and w are base articles the scan finds related (unlabeled).
+    texts = dict.fromkeys(("x", "n1", "y", "r1", "r2", "L", "z", "w"), "Some text.")
+    texts["x"] = "Some text.\n\n(Reuters)"
+    docs = [Document(i, t) for i, t in texts.items()]
+    derived = [
+        PlantedDoc("n1", "near-duplicate", "x", "x"),
+        PlantedDoc("r1", "rewrite", "y", "y"),
+        PlantedDoc("r2", "rewrite", "r1", "y", depth=2),
+        PlantedDoc("L", "lookalike", "y", "L", "donor", depth=0),
+    ]
+    results = [
+        _result("x", "n1", "near-duplicate"),
+        _result("y", "r1", "rewrite"),
+        _result("r1", "r2", "rewrite"),
+        _result("y", "L", lookalike_verdict),
+        _result("z", "w", "rewrite"),
+    ]
+    return SyntheticCorpus(docs, [], derived), results
+
+
+def test_score_families_on_a_planted_example() -> None:
+    metrics, details = score_families(*_family_case("partial-reuse"))
+    # Gold pairs: x-n1 and the three of {y, r1, r2}; z-w is left out, L is alone.
+    assert metrics == {
+        "family_pair_precision": 1.0,
+        "family_pair_recall": 1.0,
+        "family_ari": 1.0,
+        "lookalike_separation": 1.0,
+    }
+    assert details["family_pairs"] == {"gold": 4, "predicted": 4, "both": 4}
+    # Strict: z-w counts as a wrong pair among 28: (4 - 4 * 5 / 28) / (4.5 - 4 * 5 / 28).
+    assert details["family_ari_strict"] == pytest.approx((4 - 20 / 28) / (4.5 - 20 / 28))
+    # The credited x loses its family to its near-duplicate: one original of two right.
+    assert details["original_accuracy"] == 0.5
+    assert details["original_cues"]["credit"] == {"fired": 1, "right": 0.0}
+    assert details["lookalike_verdicts"] == {"partial-reuse": 1} and details["lookalike_merged"] == []
+
+
+def test_score_families_counts_a_merged_lookalike() -> None:
+    metrics, details = score_families(*_family_case("rewrite"))
+    assert metrics["lookalike_separation"] == 0.0
+    assert metrics["family_pair_precision"] == pytest.approx(4 / 7) and metrics["family_pair_recall"] == 1.0
+    assert metrics["family_ari"] < 0.8
+    assert details["lookalike_merged"][0] | {"with": []} == {
+        "lookalike": "L",
+        "event": "y",
+        "family": "y",
+        "with": [],
+        "verdict": "rewrite",
+    }
 
 
 def test_load_base_reads_text_or_body_and_dedupes(tmp_path: Path) -> None:
@@ -175,11 +288,21 @@ def test_run_on_a_small_corpus(shared_data: Path, tmp_path: Path) -> None:
         lines = [line for _, line in zip(range(260), src, strict=False)]
     with gzip.open(path, "wt", encoding="utf-8") as out:
         out.writelines(lines)
-    res = run(path, n_base=150, n_near=15, n_rewrite=15, seed=2)
-    assert set(res.metrics) == {"recall_near_duplicate", "recall_rewrite", "precision"}
+    res = run(path, n_base=150, n_near=15, n_rewrite=15, n_lookalike=15, seed=2)
+    assert set(res.metrics) == {
+        "recall_near_duplicate",
+        "recall_rewrite",
+        "precision",
+        "family_pair_precision",
+        "family_pair_recall",
+        "family_ari",
+        "lookalike_separation",
+    }
     assert all(0.0 <= v <= 1.0 for v in res.metrics.values())
     assert res.metrics["recall_near_duplicate"] >= 0.9
-    assert res.n == 30 and res.details["counts"]["near-duplicate"] == 15
+    assert res.metrics["family_ari"] >= 0.9 and res.metrics["lookalike_separation"] >= 0.9
+    assert res.n == 45 and res.details["counts"]["near-duplicate"] == 15 and res.details["counts"]["lookalike"] == 15
+    assert res.details["lookalike_candidate_rate"] >= 0.5  # the look-alikes are hard: most reach alignment
     assert set(res.details["channel_recall_rewrite"]) == {"exact", "minhash", "rewrite", "any"}
     assert 0.0 <= res.details["minhash_recall_rewrite"] <= 1.0
     json.dumps(res.to_json())

@@ -1,4 +1,5 @@
-"""The vectorised / batched sketch paths give exactly the values of the one-at-a-time definitions."""
+"""The vectorised / batched sketch paths (numba kernels and numpy) give exactly the values of the one-at-a-time
+definitions."""
 
 from __future__ import annotations
 
@@ -13,6 +14,17 @@ import retold.sketch.hashing as hashing
 from retold.sketch.hashing import combine_columns, hash_token_lists, hash_tokens, ngram_hashes, ngram_hashes_batch
 from retold.sketch.lsh import band_keys, bucket_pairs
 from retold.sketch.minhash import MinHashParams, signatures, signatures_flat
+
+
+@pytest.fixture(autouse=True, params=["kernels", "numpy"])
+def _path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs on the numba kernels and on the numpy reference implementation."""
+    if request.param == "numpy":
+        monkeypatch.setattr(hashing, "_load_kernels", lambda: None)
+    elif hashing._load_kernels() is None:
+        pytest.skip("numba kernels disabled (RETOLD_NO_NUMBA) or numba missing")
+    return str(request.param)
+
 
 _ALPHABET = list("abcdefghijklmnopqrstuvwxyz0123456789.,'-") + ["ä", "ß", "é", "日", "本", "😀"]
 

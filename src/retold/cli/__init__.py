@@ -138,7 +138,7 @@ def eval_(
         cfg = config(semantic)
         opts: dict[str, dict[str, object]] = {name: {"cfg": cfg} for name in runner.BENCHMARKS}
         opts["pan13"] |= {"workers": n_workers, "detections_dir": detections}
-        opts["synthetic"] = {"workers": n_workers}
+        opts["synthetic"] |= {"workers": n_workers}
         if name == "all":
             root = data if data is not None else api.data_dir()
             results = runner.run_all(root, **opts)
