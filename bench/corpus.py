@@ -29,14 +29,22 @@ import gzip
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Corpus", "make_corpus", "synthetic_corpus", "shared_corpus", "default_data_dir"]
+__all__ = [
+    "Corpus",
+    "make_corpus",
+    "synthetic_corpus",
+    "shared_corpus",
+    "default_data_dir",
+    "news_stream",
+    "write_news_jsonl",
+]
 
 _CONSONANTS = list("bcdfghjklmnprstvwyz") + ["ch", "sh", "th", "st", "tr", "br", "pl", "gr"]
 _VOWELS = list("aeiou") + ["ai", "ea", "ou", "io", "ee"]
@@ -313,6 +321,158 @@ def make_corpus(
     if source == "shared":
         return shared_corpus(n_docs, n_near_dups, seed, data=data)
     raise ValueError(f"unknown corpus source {source!r}")
+
+
+# --- a news-archive stream for the scan scaling benchmark (`bench/scan_scale.py`) -------------------------------
+
+NEWS_MIX = {"copy": 0.02, "near": 0.03, "partial": 0.02, "story": 0.25}
+"""Rates of the generated kinds in `news_stream`: exact copies, near-duplicates (5-15 % word edits), partial
+reuses (half of an earlier article plus new text), and follow-up stories (a new article on a recent story: same
+names and numbers, new sentences); the rest are new stories."""
+
+
+def _real_articles(data: Path) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for rel in ("bbc/docs.jsonl.gz", "reuters21578/docs.jsonl.gz"):
+        with gzip.open(data / rel, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                r = json.loads(line)
+                if str(r.get("body", "")).strip():
+                    out.append((f"{rel.split('/')[0]}-{r['id']}", r["body"]))
+    return out
+
+
+class _Bigrams:
+    """A word bigram chain over real article text (words keep their punctuation, so sentences end)."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        index: dict[str, int] = {}
+        ids: list[int] = []
+        for t in texts:
+            ids.extend(index.setdefault(w, len(index)) for w in t.split())
+            ids.append(-1)  # document boundary
+        self.words = list(index)
+        arr = np.asarray(ids, dtype=np.int64)
+        prev, nxt = arr[:-1], arr[1:]
+        ok = (prev >= 0) & (nxt >= 0)
+        order = np.argsort(prev[ok], kind="stable")
+        self.succ = nxt[ok][order].tolist()
+        counts = np.bincount(prev[ok], minlength=len(self.words))
+        self.count = counts.tolist()
+        self.start = np.concatenate([[0], np.cumsum(counts)[:-1]]).tolist()
+        self.capitals = [i for i, w in enumerate(self.words) if w[:1].isupper() and counts[i] > 0]
+
+    def sentence(self, rng: np.random.Generator, first: list[str], max_len: int = 40) -> list[str]:
+        """A sentence that starts with `first` (spliced in) and walks the chain from a capitalised word."""
+        out = list(first)
+        w = self.capitals[int(rng.integers(len(self.capitals)))]
+        draws = rng.random(max_len).tolist()
+        for r in draws:
+            word = self.words[w]
+            out.append(word)
+            if word[-1:] in ".!?" or not self.count[w]:
+                break
+            w = self.succ[self.start[w] + int(r * self.count[w])]
+        if out[-1][-1:] not in ".!?":
+            out[-1] += "."
+        return out
+
+
+def _entity(rng: np.random.Generator) -> str:
+    syll = int(rng.integers(2, 4))
+    word = "".join(
+        _CONSONANTS[int(rng.integers(len(_CONSONANTS)))] + _VOWELS[int(rng.integers(len(_VOWELS)))] for _ in range(syll)
+    )
+    return word.capitalize()
+
+
+def news_stream(
+    n_docs: int, seed: int = 0, *, data: Path | None = None, n_max: int | None = None
+) -> Iterator[dict[str, str]]:
+    """A news archive in arrival order: real BBC / Reuters articles (all of them, at most a quarter of the
+    documents) spread evenly over the first `n_max` (default `n_docs`) positions, between generated news-length
+    articles (250-700 words).
+
+    A generated new story is a bigram-chain text (`_Bigrams`, trained on the real articles) whose sentences start
+    with the story's own made-up names and numbers, so unrelated articles share common phrases but no story; a
+    follow-up story reuses a recent story's names and numbers with new sentences (the rewrite channel's case);
+    copies, near-duplicates (5-15 % word edits) and partial reuses copy a recent article (`NEWS_MIX` gives the
+    rates). Records are ``{"id", "text", "kind", "of"}`` (``of``: the article copied or followed, else "").
+    A pure function of the arguments; the stream for a smaller `n_docs` with the same `n_max` is a prefix.
+    """
+    data = data or default_data_dir()
+    n_max = max(n_max or n_docs, n_docs)
+    real = _real_articles(data)
+    chain = _Bigrams([t for _, t in real])
+    rng = np.random.default_rng(seed)
+    is_real = np.zeros(n_max, dtype=bool)
+    is_real[np.linspace(0, n_max - 1, num=min(len(real), n_max // 4), dtype=np.int64)] = True
+    kinds, probs = list(NEWS_MIX), list(NEWS_MIX.values())
+    recent: list[tuple[str, str]] = []  # (id, text) of the last articles, for copies
+    stories: list[list[str]] = []  # names and numbers of recent stories
+    n_real = 0
+    for i in range(n_docs):
+        if is_real[i]:
+            rid, text = real[n_real]
+            n_real += 1
+            rec = {"id": rid, "text": text, "kind": "real", "of": ""}
+        else:
+            u = float(rng.random())
+            kind = "new"
+            for k, p in zip(kinds, probs, strict=True):
+                if u < p:
+                    kind = k
+                    break
+                u -= p
+            if kind in ("copy", "near", "partial") and recent:
+                src_id, src = recent[int(rng.integers(len(recent)))]
+                if kind == "copy":
+                    text = src
+                elif kind == "near":
+                    words = src.split()
+                    rate = float(rng.uniform(0.05, 0.15))
+                    new = [chain.words[int(x)] for x in rng.integers(len(chain.words), size=len(words) // 5 + 2)]
+                    text = " ".join(_edit(words, rate, rng, new))
+                else:
+                    paras = [p for p in src.split("\n") if p.strip()]
+                    keep = paras[: max(1, len(paras) // 2)]
+                    extra = [" ".join(chain.sentence(rng, [])) for _ in range(int(rng.integers(3, 8)))]
+                    text = "\n\n".join([*keep, *extra])
+                rec = {"id": f"gen-{i}", "text": text, "kind": kind, "of": src_id}
+            else:
+                if kind == "story" and stories:
+                    names = stories[int(rng.integers(len(stories)))]
+                else:
+                    kind = "new"
+                    names = [_entity(rng) for _ in range(int(rng.integers(3, 7)))]
+                    names += [str(int(rng.integers(2, 9999))) for _ in range(2)]
+                    stories.append(names)
+                    del stories[:-500]
+                target = int(rng.integers(250, 701))
+                paras: list[str] = []
+                n_words = 0
+                while n_words < target:
+                    sents = []
+                    for _ in range(int(rng.integers(2, 5))):
+                        lead = [names[int(rng.integers(len(names)))]] if rng.random() < 0.6 else []
+                        s = chain.sentence(rng, lead)
+                        n_words += len(s)
+                        sents.append(" ".join(s))
+                    paras.append(" ".join(sents))
+                rec = {"id": f"gen-{i}", "text": "\n\n".join(paras), "kind": kind, "of": ""}
+        recent.append((rec["id"], rec["text"]))
+        del recent[:-2000]
+        yield rec
+
+
+def write_news_jsonl(path: Path, n_docs: int, seed: int = 0, *, data: Path | None = None) -> dict[str, int]:
+    """Write `news_stream` as JSON Lines (``id``, ``text``, ``kind``, ``of``); returns the count of each kind."""
+    kinds: dict[str, int] = {}
+    with path.open("w", encoding="utf-8") as fh:
+        for rec in news_stream(n_docs, seed, data=data):
+            kinds[rec["kind"]] = kinds.get(rec["kind"], 0) + 1
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    return kinds
 
 
 def main() -> None:

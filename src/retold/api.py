@@ -2,7 +2,9 @@
 find the shared data. The CLI (and later the service) call only these functions.
 
 A scan is an index run into a temporary SQLite file (or the `db` given) followed by an export, so `scan`,
-`index add` + `index export`, and an index grown in chunks all give the same pairs and families.
+`index add` + `index export`, and an index grown in chunks all give the same pairs and families. Both stream the
+inputs through `retold.pipeline.index_documents` batch by batch and write the manifest as batches commit, so memory
+does not grow with the corpus (the export holds one small row per document for the families).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import os
 import tempfile
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -18,15 +21,25 @@ from pathlib import Path
 from typing import Literal
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from retold.config import RetoldConfig
 from retold.errors import InputError
 from retold.families import LINK_VERDICTS, build_families, keep_list
 from retold.io.outputs import write_families
-from retold.io.readers import iter_corpus, read_text_file
-from retold.io.writers import JsonlWriter, manifest_record, write_parquet
+from retold.io.readers import count_records, duplicate_error, iter_corpus, read_text_file
+from retold.io.writers import JsonlWriter, manifest_record
 from retold.model import DocInfo, Document, PairResult, RecordError
-from retold.pipeline import BATCH_SIZE, Progress, ScanStats, Workers, compare, index_documents, query
+from retold.pipeline import (
+    BATCH_SIZE,
+    Outcome,
+    Progress,
+    ScanStats,
+    Workers,
+    compare,
+    index_documents,
+    query,
+)
 from retold.store.base import dumps, pair_from_json
 from retold.store.sqlite import SqliteStore
 from retold.text.analyze import analyze
@@ -111,7 +124,8 @@ def open_index(db: str | os.PathLike[str], cfg: RetoldConfig | None = None, *, c
 
 @dataclass(frozen=True, slots=True)
 class Corpus:
-    """What was read from the inputs: documents in order, unusable records, and both in input order."""
+    """What was read from the inputs: documents in order, unusable records, and both in input order (all in
+    memory: `scan_corpus` and `index_corpus` stream instead)."""
 
     docs: tuple[Document, ...]
     errors: tuple[RecordError, ...]
@@ -136,6 +150,103 @@ def write_manifest(path: Path, corpus: Corpus, stats: ScanStats) -> None:
             if isinstance(item, Document):
                 rec["status"] = "updated" if item.id in updated else "unchanged" if item.id in unchanged else "ok"
             out.write(rec)
+
+
+class _Ledger:
+    """Accounts for every input record while the corpus streams through the indexer.
+
+    Records wait here, in input order, until the indexer reports what became of them (`settle`); each then gets
+    its manifest line at once (when a manifest is written), so the manifest keeps input order and only the
+    batches in flight are held. Bad records are kept (`errors`) for the report.
+    """
+
+    def __init__(self, manifest: Path | None) -> None:
+        self.read = 0
+        self.errors: list[RecordError] = []
+        self._queue: deque[Document | RecordError] = deque()
+        self._out = JsonlWriter(manifest) if manifest is not None else None
+        if self._out is not None:
+            self._out.__enter__()
+
+    def documents(self, paths: Sequence[str | os.PathLike[str]], text_field: str, id_field: str) -> Iterator[Document]:
+        """The usable records of the inputs, every id passed on (the indexer reports repeats)."""
+        for item in iter_corpus(paths, text_field=text_field, id_field=id_field, unique_ids=False):
+            self.read += 1
+            if isinstance(item, Document):
+                self._queue.append(item)
+                yield item
+            elif self._queue:
+                self._queue.append(item)
+            else:
+                self._skip(item)
+
+    def settle(self, outcomes: list[Outcome]) -> None:
+        """Write the lines of these documents (in input order) and of the bad records read before or between them."""
+        for o in outcomes:
+            head = self._queue.popleft()
+            while isinstance(head, RecordError):
+                self._skip(head)
+                head = self._queue.popleft()
+            if head is not o.doc:
+                raise RuntimeError(f"indexer reported {o.doc.id!r} out of input order")  # a bug, never input
+            if o.status == "duplicate":
+                self._skip(duplicate_error(o.doc, o.first))
+            elif self._out is not None:
+                rec = manifest_record(o.doc)
+                rec["status"] = o.status
+                self._out.write(rec)
+        while self._queue and isinstance(first := self._queue[0], RecordError):
+            self._queue.popleft()
+            self._skip(first)
+
+    def finish(self) -> None:
+        """Account for the bad records after the last document; close the manifest."""
+        while self._queue:
+            item = self._queue.popleft()
+            if not isinstance(item, RecordError):
+                raise RuntimeError(f"indexer never reported {item.id!r}")
+            self._skip(item)
+        self.close()
+
+    def close(self) -> None:
+        if self._out is not None:
+            self._out.close()
+
+    def _skip(self, error: RecordError) -> None:
+        self.errors.append(error)
+        if self._out is not None:
+            self._out.write(manifest_record(error))
+
+
+def _index_stream(
+    store: SqliteStore,
+    paths: Sequence[str | os.PathLike[str]],
+    cfg: RetoldConfig,
+    ledger: _Ledger,
+    *,
+    text_field: str,
+    id_field: str,
+    pool: Workers,
+    batch_size: int,
+    progress: Progress | None,
+    note: str,
+) -> ScanStats:
+    """Stream the inputs into the store, accounting for every record in `ledger`."""
+    docs = ledger.documents(paths, text_field, id_field)
+    total = count_records(paths)
+    stats = index_documents(
+        store,
+        docs,
+        cfg,
+        workers=pool,
+        batch_size=batch_size,
+        progress=progress,
+        note=note,
+        outcomes=ledger.settle,
+        total=total,
+    )
+    ledger.finish()
+    return stats
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,30 +280,42 @@ def index_corpus(
 ) -> IndexReport:
     """Add a corpus to an index file (created if missing): only new documents and changed texts are processed.
 
-    Interrupting it (Ctrl-C, kill -9) loses at most the batch in flight; running it again resumes.
+    Interrupting it (Ctrl-C, kill -9) loses at most the batch in flight; running it again resumes. The inputs
+    are streamed (see `retold.pipeline.index_documents`); the manifest, when asked for, gets one line per input
+    record as its batch commits.
 
     Raises:
         StoreError: The index cannot be used (corrupt, other configuration, busy).
     """
     t0 = time.perf_counter()
     cfg = cfg or RetoldConfig()
-    corpus = read_corpus(paths, text_field=text_field, id_field=id_field)
     note = "index add " + " ".join(os.fspath(p) for p in paths)
-    with Workers(workers) as pool, open_index(db, cfg, create=True) as store:
-        stats = index_documents(
-            store, corpus.docs, cfg, workers=pool, batch_size=batch_size, progress=progress, note=note
-        )
-        total = store.count()
-    if manifest is not None:
-        write_manifest(Path(manifest), corpus, stats)
+    ledger = _Ledger(Path(manifest) if manifest is not None else None)
+    try:
+        with Workers(workers) as pool, open_index(db, cfg, create=True) as store:
+            stats = _index_stream(
+                store,
+                paths,
+                cfg,
+                ledger,
+                text_field=text_field,
+                id_field=id_field,
+                pool=pool,
+                batch_size=batch_size,
+                progress=progress,
+                note=note,
+            )
+            total = store.count()
+    finally:
+        ledger.close()
     return IndexReport(
-        read=len(corpus.items),
-        skipped=len(corpus.errors),
+        read=ledger.read,
+        skipped=len(ledger.errors),
         stats=stats,
         db=Path(db),
         documents_in_index=total,
         wall_seconds=time.perf_counter() - t0,
-        errors=corpus.errors,
+        errors=tuple(ledger.errors),
     )
 
 
@@ -268,6 +391,9 @@ def export_index(
         return _export(store, Path(out_dir), keep=keep, include_unrelated=include_unrelated)
 
 
+_PARQUET_ROWS = 8192
+
+
 def _export(store: SqliteStore, out: Path, *, keep: KeepMode, include_unrelated: bool) -> ExportReport:
     out.mkdir(parents=True, exist_ok=True)
     rows = store.doc_rows()
@@ -276,16 +402,28 @@ def _export(store: SqliteStore, out: Path, *, keep: KeepMode, include_unrelated:
     linking: list[PairResult] = []
     table: list[dict[str, object]] = []
     written = 0
-    # The stored pair JSON is written as it is: pairs.jsonl holds exactly `PairResult.to_json`.
-    with open(out / "pairs.jsonl", "w", encoding="utf-8", newline="\n") as fh:
+    # The stored pair JSON is written as it is: pairs.jsonl holds exactly `PairResult.to_json`. Parquet is
+    # written in row groups of `_PARQUET_ROWS` pairs, so the pairs never sit in memory all at once.
+    with (
+        open(out / "pairs.jsonl", "w", encoding="utf-8", newline="\n") as fh,
+        pq.ParquetWriter(out / "pairs.parquet", PAIRS_SCHEMA) as parquet,
+    ):
         for p in store.pairs():
-            if p.verdict in LINK_VERDICTS:
-                linking.append(pair_from_json(json.loads(p.json), p.channels))
+            linked = p.verdict in LINK_VERDICTS
+            if not linked and not include_unrelated and p.verdict == "unrelated":
+                continue
+            data = json.loads(p.json)
+            if linked:
+                linking.append(pair_from_json(data, p.channels))
             if include_unrelated or p.verdict != "unrelated":
                 fh.write(p.json + "\n")
-                table.append(json.loads(p.json))
+                table.append(data)
                 written += 1
-    write_parquet(out / "pairs.parquet", table, PAIRS_SCHEMA)
+                if len(table) >= _PARQUET_ROWS:
+                    parquet.write_table(pa.Table.from_pylist(table, schema=PAIRS_SCHEMA))
+                    table.clear()
+        if table or not written:
+            parquet.write_table(pa.Table.from_pylist(table, schema=PAIRS_SCHEMA))
     families = build_families(infos, linking)
     keep_records = keep_list(families, keep, order)
     with store.transaction():
@@ -367,8 +505,9 @@ def scan_corpus(
     ``keep.jsonl`` (and the same as Parquet), ``manifest.jsonl`` and ``summary.json``.
 
     Every input record gets one manifest line (``ok``, or ``skipped`` with the reason; with an existing `db`
-    also ``updated`` or ``unchanged``); bad records never stop the run. With `db`, the outputs cover everything
-    in that index.
+    also ``updated`` or ``unchanged``), written as its batch commits; bad records never stop the run. The inputs
+    are streamed (memory is bounded by the batches, not the corpus). With `db`, the outputs cover everything in
+    that index.
 
     Raises:
         StoreError: `db` cannot be used.
@@ -377,24 +516,37 @@ def scan_corpus(
     cfg = cfg or RetoldConfig()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    corpus = read_corpus(paths, text_field=text_field, id_field=id_field)
     note = "scan " + " ".join(os.fspath(p) for p in paths)
-    with _scan_db(db) as path, Workers(workers) as pool, open_index(path, cfg, create=True) as store:
-        stats = index_documents(
-            store, corpus.docs, cfg, workers=pool, batch_size=batch_size, progress=progress, note=note
-        )
-        exported = _export(store, out, keep=keep, include_unrelated=keep_unrelated)
+    ledger = _Ledger(out / "manifest.jsonl")
+    try:
+        with _scan_db(db) as path, Workers(workers) as pool, open_index(path, cfg, create=True) as store:
+            stats = _index_stream(
+                store,
+                paths,
+                cfg,
+                ledger,
+                text_field=text_field,
+                id_field=id_field,
+                pool=pool,
+                batch_size=batch_size,
+                progress=progress,
+                note=note,
+            )
+            t_export = time.perf_counter()
+            exported = _export(store, out, keep=keep, include_unrelated=keep_unrelated)
+            stats.seconds["export"] = time.perf_counter() - t_export
+    finally:
+        ledger.close()
     if not keep_unrelated:
         stats.verdicts.pop("unrelated", None)
-    write_manifest(out / "manifest.jsonl", corpus, stats)
     report = ScanReport(
-        read=len(corpus.items),
-        skipped=len(corpus.errors),
+        read=ledger.read,
+        skipped=len(ledger.errors),
         stats=stats,
         pairs=exported.pairs,
         out_dir=out,
         wall_seconds=time.perf_counter() - t0,
-        errors=corpus.errors,
+        errors=tuple(ledger.errors),
         families=exported.multi_member_families,
         db=Path(db) if db is not None else None,
     )

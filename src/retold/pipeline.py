@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import islice
 from multiprocessing import get_context
 from types import TracebackType
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -67,7 +68,9 @@ class ScanStats:
     every aligned pair, ``unrelated`` included; `updated` and `unchanged` list ids of documents whose stored
     text changed, or was already there (skipped); `reanalysed` counts stored documents analysed again (not in the
     in-memory cache) to align them; `interrupted` names earlier runs that never finished (run, batches they
-    committed).
+    committed). `seconds` is wall time of this process: ``read`` (reading and planning), ``analyse`` and ``align``
+    (waiting for the workers' features and alignments), ``candidates``, ``store``, ``total`` (and ``export``
+    when the caller exports).
     """
 
     documents: int = 0
@@ -119,6 +122,106 @@ def text_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
+Status = Literal["ok", "updated", "unchanged", "duplicate"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one document read: ``ok`` (added), ``updated`` (stored with another text; replaced),
+    ``unchanged`` (stored with this text; skipped) or ``duplicate`` (its id came earlier in this run; skipped;
+    `first` is the origin of that first record, when known)."""
+
+    doc: Document
+    status: Status
+    first: str | None = None
+
+
+OutcomeSink = Callable[[list[Outcome]], None]
+"""Receives the outcomes of each batch's documents, in input order, once the batch is committed."""
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Documents read for one batch: every one's outcome (input order) and those to index, ``(doc, text hash,
+    stored seq to replace or None)``, with the workers' features for them once submitted."""
+
+    outcomes: list[Outcome]
+    todo: list[tuple[Document, str, int | None]]
+    feats: Iterator[Features] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A batch ready to store and align: features, signatures, band keys, sequence numbers and candidates;
+    `replaced` counts the stored documents it replaces (deleted when it was prepared)."""
+
+    batch: _Batch
+    feats: list[Features]
+    sigs: NDArray[np.uint64]
+    keys: list[NDArray[np.int64]]
+    seqs: list[int]
+    replaced: int
+    found: list[CandidatePair]
+
+    def records(self) -> Iterator[tuple[int, Features, NDArray[np.uint64], NDArray[np.int64], str]]:
+        """Arguments of `_doc_record` for each document."""
+        for seq, f, sig, band, (_, h, _) in zip(
+            self.seqs, self.feats, self.sigs, self.keys, self.batch.todo, strict=True
+        ):
+            yield seq, f, sig, band, h
+
+
+class _Planner:
+    """Reads the document stream batch by batch and decides, against the store, what to index.
+
+    Repeated ids are told without holding every id: an id the store holds from this run, or one in a batch read
+    but not yet committed, is a duplicate. Only ids found unchanged are remembered (they were stored by an earlier
+    run, so the store cannot tell a repeat of them).
+    """
+
+    def __init__(self, store: Store, docs: Iterable[Document], size: int, run: int, *, strict: bool) -> None:
+        self._store = store
+        self._docs = iter(docs)
+        self._size = size
+        self._run = run
+        self._strict = strict
+        self._in_flight: dict[str, str | None] = {}
+        self._unchanged: set[str] = set()
+
+    def next(self) -> _Batch | None:
+        """The next batch: up to `size` documents to index (fewer at the end of the stream), or None when the
+        stream is exhausted."""
+        outcomes: list[Outcome] = []
+        todo: list[tuple[Document, str, int | None]] = []
+        while len(todo) < self._size:
+            raw = list(islice(self._docs, self._size - len(todo)))
+            if not raw:
+                break
+            stored = self._store.lookup({d.id for d in raw})
+            for d in raw:
+                old = stored.get(d.id)
+                if d.id in self._in_flight or (old is not None and (old.run == self._run or d.id in self._unchanged)):
+                    first = self._in_flight[d.id] if d.id in self._in_flight else old.origin if old else None
+                    if self._strict:
+                        raise ValueError(f"duplicate document id {d.id!r}")
+                    outcomes.append(Outcome(d, "duplicate", first))
+                    continue
+                h = text_hash(d.text)
+                if old is not None and old.text_hash == h:
+                    self._unchanged.add(d.id)
+                    outcomes.append(Outcome(d, "unchanged"))
+                    continue
+                self._in_flight[d.id] = d.origin
+                todo.append((d, h, None if old is None else old.seq))
+                outcomes.append(Outcome(d, "ok" if old is None else "updated"))
+        return _Batch(outcomes, todo) if outcomes else None
+
+    def settled(self, batch: _Batch) -> None:
+        """`batch` is committed: the store now answers for its ids."""
+        for d, _, _ in batch.todo:
+            self._in_flight.pop(d.id, None)
+
+
 class Workers:
     """Processes for analysis and alignment; with ``n <= 1`` everything runs in this process.
 
@@ -164,7 +267,7 @@ class Workers:
 
 def index_documents(
     store: Store,
-    docs: Sequence[Document],
+    docs: Iterable[Document],
     cfg: RetoldConfig | None = None,
     *,
     workers: Workers | None = None,
@@ -173,31 +276,39 @@ def index_documents(
     note: str = "",
     sink: PairSink | None = None,
     cache_size: int = 4096,
+    outcomes: OutcomeSink | None = None,
+    total: int | None = None,
 ) -> ScanStats:
     """Add documents to a store, finding and aligning their pairs with every earlier document.
 
-    Documents already stored with the same text are skipped (so a rerun after an interruption resumes where the
-    last committed batch ended); a stored id whose text changed is replaced: its old pairs, bands and postings
-    are deleted and it is added again as the newest document. Each batch (analyse, candidates among stored
-    documents and earlier ones of the batch, align, write documents, sketches, pairs and a ledger line) is one
-    transaction.
+    `docs` is consumed as a stream: a few batches are read ahead (planned against the store, analysed by the
+    workers) while one is matched and stored, so memory is bounded by the batch size, `cache_size` and the
+    store, not by the corpus. Documents already stored with the same text are skipped (so a rerun after an
+    interruption resumes where the last committed batch ended); a stored id whose text changed is replaced: its
+    old pairs, bands and postings are deleted and it is added again as the newest document. An id that came
+    earlier in this run is a duplicate (the store and the batches in flight tell; the first record wins). Each
+    batch (candidates among stored documents and earlier ones of the batch, align, write documents, sketches,
+    pairs and a ledger line) is one transaction.
 
     Args:
         store: The index.
-        docs: Documents in arrival order; ids must be unique.
+        docs: Documents in arrival order.
         cfg: Configuration (the store must have been made with the same).
         workers: Processes for analysis and alignment (default: this process).
         batch_size: Documents per transaction.
-        progress: Optional callback, stage ``"index"``, counting documents.
+        progress: Optional callback, stage ``"index"``, counting documents read (indexed or skipped).
         note: Recorded with the run in the ledger (e.g. the inputs).
         sink: Optional callback receiving each batch's aligned pairs.
         cache_size: Analysed stored documents kept in memory between batches.
+        outcomes: Optional callback receiving, once a batch is committed, what became of each document read for
+            it, in input order (every document gets exactly one `Outcome`).
+        total: The number of documents expected, for `progress` (default: ``len(docs)`` when it has one).
 
     Returns:
         The run's statistics.
 
     Raises:
-        ValueError: Duplicate ids in `docs`.
+        ValueError: A duplicate id and no `outcomes` callback to report it to (earlier batches stay committed).
         StoreError: The store failed.
     """
     cfg = cfg or RetoldConfig()
@@ -207,73 +318,120 @@ def index_documents(
     pool = workers or Workers(1)
     stats = ScanStats(
         candidates=dict.fromkeys(("exact", "minhash", "rewrite", "merged"), 0),
-        seconds=dict.fromkeys(("analyse", "candidates", "align", "store"), 0.0),
+        seconds=dict.fromkeys(("read", "analyse", "candidates", "align", "store"), 0.0),
     )
+    if total is None:
+        total = len(docs) if isinstance(docs, Sized) else 0
     t_start = time.perf_counter()
     try:
-        todo = _plan(store, docs, stats)
         state = store.begin_run(note)
         stats.run, stats.interrupted = state.run, state.interrupted
+        planner = _Planner(store, docs, batch_size, state.run, strict=outcomes is None)
         cache: OrderedDict[int, Analyzed] = OrderedDict()
         params = MinHashParams(num_perm=cfg.sketch.num_perm, seed=cfg.sketch.seed)
         if progress:
-            progress("index", 0, len(todo))
+            progress("index", 0, total)
         done = 0
-        chunks = [todo[start : start + batch_size] for start in range(0, len(todo), batch_size)]
+        number = 0
+        pending: deque[_Batch] = deque()
+        seconds = stats.seconds
 
-        def submit(number: int) -> None:
-            # With worker processes the jobs start at once. Two batches ahead: the workers analyse batch k + 2
-            # while this process stores batch k and looks up candidates for batch k + 1.
-            if number < len(chunks):
-                docs = [d for d, _, _ in chunks[number]]
-                pending.append(pool.map(partial(featurize, cfg=cfg), docs, pool.chunksize(len(docs))))
+        def submit() -> None:
+            # With worker processes the jobs start at once: the workers analyse the batches read ahead while
+            # this process matches, stores and aligns the current one.
+            t = time.perf_counter()
+            batch = planner.next()
+            if batch is not None:
+                if batch.todo:
+                    texts = [d for d, _, _ in batch.todo]
+                    batch.feats = pool.map(partial(featurize, cfg=cfg), texts, pool.chunksize(len(texts)))
+                pending.append(batch)
+            seconds["read"] += time.perf_counter() - t
 
-        pending: deque[Iterator[Features]] = deque()
-        submit(0)
-        submit(1)
-        for number, chunk in enumerate(chunks):
+        def prepare(batch: _Batch) -> _Prepared:
+            """Features, signatures and candidates of a batch; call inside a transaction, after the batches
+            before it are written (the candidates are read from the store)."""
             t0 = time.perf_counter()
-            feats = list(pending.popleft())
+            feats = list(batch.feats or ())
             sigs = signatures([f.shingles for f in feats], params)
             keys = _band_keys(sigs, cfg)
             t1 = time.perf_counter()
+            old = [seq for _, _, seq in batch.todo if seq is not None]
+            if old:
+                store.delete(old)
+                for seq in old:
+                    cache.pop(seq, None)
+            base = store.next_seq()
+            seqs = list(range(base, base + len(feats)))
+            found = find_candidates(store, feats, sigs, seqs, cfg, keys=keys)
+            seconds["analyse"] += t1 - t0
+            seconds["candidates"] += time.perf_counter() - t1
+            return _Prepared(batch, feats, sigs, keys, seqs, len(old), found)
+
+        def settle(batch: _Batch) -> None:
+            nonlocal done
+            planner.settled(batch)
+            for o in batch.outcomes:
+                if o.status == "updated":
+                    stats.updated.append(o.doc.id)
+                elif o.status == "unchanged":
+                    stats.unchanged.append(o.doc.id)
+            if outcomes is not None:
+                outcomes(batch.outcomes)
+            done += len(batch.outcomes)
+            if progress:
+                progress("index", done, max(total, done))
+
+        submit()
+        submit()
+        ready: _Prepared | None = None
+        while pending or ready is not None:
+            if ready is None:
+                batch = pending.popleft()
+                if not batch.todo:
+                    submit()
+                    settle(batch)
+                    continue
             with store.transaction():
-                old = [seq for _, _, seq in chunk if seq is not None]
-                if old:
-                    store.delete(old)
-                    for seq in old:
-                        cache.pop(seq, None)
-                base = store.next_seq()
-                seqs = list(range(base, base + len(chunk)))
-                found = find_candidates(store, feats, sigs, seqs, cfg, keys=keys)
+                cur = ready if ready is not None else prepare(batch)
+                ready = None
+                new = dict(zip(cur.seqs, cur.feats, strict=True))
+                jobs = _dispatch(store, cur.found, new, cache, pool, cfg, cache_size, stats, keep=sink is not None)
+                # While the workers align this batch: write its documents, read ahead, and find the next batch's
+                # candidates against the store as it will be committed (this batch's documents are written, its
+                # pairs are not read by candidate search). A batch that replaces stored documents is prepared in
+                # its own transaction, after their deletion.
+                t0 = time.perf_counter()
+                store.add([_doc_record(*x) for x in cur.records()], [])
+                t1 = time.perf_counter()
+                for _ in range(2 - len(pending)):
+                    submit()
+                nxt = pending[0] if pending else None
+                if nxt is not None and nxt.todo and all(seq is None for _, _, seq in nxt.todo):
+                    ready = prepare(pending.popleft())
                 t2 = time.perf_counter()
-                new = dict(zip(seqs, feats, strict=True))
-                aligned = _align(store, found, new, cache, pool, cfg, cache_size, stats, keep=sink is not None)
+                aligned = list(jobs)
                 t3 = time.perf_counter()
-                submit(number + 2)
-                records = [
-                    _doc_record(seq, f, sig, band, h)
-                    for seq, f, sig, band, (_, h, _) in zip(seqs, feats, sigs, keys, chunk, strict=True)
-                ]
                 pairs = [
                     PairRecord(p.a, p.b, verdict, p.channels, p.score, js)
-                    for p, (verdict, js, _) in zip(found, aligned, strict=True)
+                    for p, (verdict, js, _) in zip(cur.found, aligned, strict=True)
                 ]
-                store.add(records, pairs)
-                store.record_batch(state.run, number, len(chunk) - len(old), len(old), len(pairs), seqs[-1])
+                store.add([], pairs)
+                store.record_batch(
+                    state.run, number, len(cur.seqs) - cur.replaced, cur.replaced, len(pairs), cur.seqs[-1]
+                )
             t4 = time.perf_counter()
-            for seq, f in zip(seqs, feats, strict=True):
+            seconds["align"] += t3 - t2
+            seconds["store"] += (t1 - t0) + (t4 - t3)
+            for seq, f in zip(cur.seqs, cur.feats, strict=True):
                 _remember(cache, seq, f.analyzed, cache_size)
-            _count(stats, found, aligned)
-            stats.documents += len(chunk)
+            _count(stats, cur.found, aligned)
+            stats.documents += len(cur.seqs)
             stats.batches += 1
-            for key, value in (("analyse", t1 - t0), ("candidates", t2 - t1), ("align", t3 - t2), ("store", t4 - t3)):
-                stats.seconds[key] += value
+            number += 1
             if sink is not None:
-                sink([(p.a, p.b, r) for p, (_, _, r) in zip(found, aligned, strict=True) if r is not None])
-            done += len(chunk)
-            if progress:
-                progress("index", done, len(todo))
+                sink([(p.a, p.b, r) for p, (_, _, r) in zip(cur.found, aligned, strict=True) if r is not None])
+            settle(cur.batch)
         store.finish_run(state.run)
     finally:
         if own_workers:
@@ -315,7 +473,7 @@ def query(
 
 
 def scan(
-    docs: Sequence[Document],
+    docs: Iterable[Document],
     cfg: RetoldConfig | None = None,
     *,
     workers: int = 1,
@@ -326,7 +484,7 @@ def scan(
     """Find and align every reused pair in a corpus (indexing it into a fresh in-memory store).
 
     Args:
-        docs: the documents (ids unique).
+        docs: the documents (ids unique; a repeated id raises ValueError).
         cfg: configuration.
         workers: processes for analysis and alignment (1 = in this process).
         progress: optional callback.
@@ -394,32 +552,7 @@ def find_candidates(
     return merge(exact, near, rew)
 
 
-def _plan(store: Store, docs: Sequence[Document], stats: ScanStats) -> list[tuple[Document, str, int | None]]:
-    """Which documents to index: ``(doc, text hash, stored seq to replace or None)``; unchanged ones skipped."""
-    seen: set[str] = set()
-    for d in docs:
-        if d.id in seen:
-            raise ValueError(f"duplicate document id {d.id!r}")
-        seen.add(d.id)
-    todo: list[tuple[Document, str, int | None]] = []
-    step = 10_000
-    for start in range(0, len(docs), step):
-        part = docs[start : start + step]
-        stored = store.lookup([d.id for d in part])
-        for d in part:
-            h = text_hash(d.text)
-            old = stored.get(d.id)
-            if old is None:
-                todo.append((d, h, None))
-            elif old.text_hash == h:
-                stats.unchanged.append(d.id)
-            else:
-                todo.append((d, h, old.seq))
-                stats.updated.append(d.id)
-    return todo
-
-
-def _align(
+def _dispatch(
     store: Store,
     found: Sequence[CandidatePair],
     new: dict[int, Features],
@@ -430,8 +563,9 @@ def _align(
     stats: ScanStats,
     *,
     keep: bool,
-) -> list[_Aligned]:
-    """Align every candidate pair; stored documents come from the cache or are re-analysed from their text.
+) -> Iterator[_Aligned]:
+    """Start aligning every candidate pair (with worker processes the jobs run while the caller goes on);
+    stored documents come from the cache or are re-analysed from their text.
 
     Workers return each pair's verdict and pair JSON (serialised there, off this process), and the `PairResult`
     itself only when `keep` is set.
@@ -457,11 +591,11 @@ def _align(
             analyzed[seq] = an
             _remember(cache, seq, an, cache_size)
     jobs = [(analyzed[p.a], analyzed[p.b], cfg, keep) for p in found]
-    results = list(pool.map(_compare_job, jobs, pool.chunksize(len(jobs))))
-    return [
+    results = pool.map(_compare_job, jobs, pool.chunksize(len(jobs)))
+    return (
         (v, js, None if r is None else PairResult(r.a, r.b, r.verdict, r.alignment, p.channels))
         for p, (v, js, r) in zip(found, results, strict=True)
-    ]
+    )
 
 
 def _band_keys(sigs: NDArray[np.uint64], cfg: RetoldConfig) -> list[NDArray[np.int64]]:

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from retold.errors import InputError
 from retold.model import Document, RecordError
 
-__all__ = ["iter_corpus", "read_text_file"]
+__all__ = ["count_records", "duplicate_error", "iter_corpus", "read_text_file"]
 
 _SNIFF_BYTES = 8192
 _BOM = b"\xef\xbb\xbf"
@@ -131,6 +131,7 @@ def iter_corpus(
     *,
     text_field: str = "text",
     id_field: str = "id",
+    unique_ids: bool = True,
 ) -> Iterator[Document | RecordError]:
     """Stream every record of the given inputs, in path order and then file order.
 
@@ -150,6 +151,9 @@ def iter_corpus(
         paths: Files or folders to read (a single path is accepted too).
         text_field: Name of the field holding the article text.
         id_field: Name of the field holding the record id.
+        unique_ids: Turn a repeated id into an error here (the first record wins). This keeps every id in
+            memory; a caller that detects repeats itself (the indexer asks its store, see `duplicate_error`)
+            passes False and gets every usable record.
 
     Yields:
         One `Document` per usable record, else one `RecordError` naming file, line and id where known.
@@ -165,12 +169,63 @@ def iter_corpus(
                 yield item
                 continue
             doc = item.doc
+            if not unique_ids:
+                yield doc
+                continue
             first = seen.get(doc.id)
             if first is not None:
                 yield RecordError(item.source, f"duplicate id (first seen at {first})", item.line, doc.id)
                 continue
             seen[doc.id] = doc.origin or item.source
             yield doc
+
+
+def duplicate_error(doc: Document, first: str | None) -> RecordError:
+    """The error for a record whose id was already read (`first`: where, when known), as `iter_corpus` gives it.
+
+    `doc` must come from `iter_corpus`: its origin (``"<path>:<line>"``, or the path of a text file) names it.
+    """
+    source, line = doc.origin or doc.id, None
+    head, sep, tail = source.rpartition(":")
+    if sep and head and tail.isdigit() and not source.lower().endswith(".txt"):
+        source, line = head, int(tail)
+    where = f"first seen at {first}" if first else "seen earlier in this run"
+    return RecordError(source, f"duplicate id ({where})", line, doc.id)
+
+
+def count_records(paths: Sequence[str | os.PathLike[str]]) -> int:
+    """A quick upper bound on the records `iter_corpus` will read, for a progress total: lines of JSONL and CSV
+    files (CSV less its header), rows of Parquet files, ``*.txt`` files (one pass over the bytes, no parsing;
+    gzip files are decompressed). Unreadable inputs count 1 (their error)."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    total = 0
+    for path in paths:
+        source = os.fspath(path)
+        lower = source.lower()
+        try:
+            if os.path.isdir(source):
+                total += sum(1 for _, _, names in os.walk(source) for n in names if n.lower().endswith(".txt"))
+            elif lower.endswith(_JSONL_SUFFIXES):
+                total += _count_lines(source, gz=lower.endswith(".gz"))
+            elif lower.endswith(".csv"):
+                total += max(1, _count_lines(source, gz=False) - 1)
+            elif lower.endswith(".parquet"):
+                total += max(1, pq.ParquetFile(source).metadata.num_rows)
+            else:
+                total += 1
+        except (OSError, EOFError, zlib.error, ValueError, pa.ArrowException):
+            total += 1
+    return total
+
+
+def _count_lines(source: str, *, gz: bool) -> int:
+    n, last = 0, b"\n"
+    with gzip.open(source, "rb") if gz else open(source, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+    return n + (last != b"\n")
 
 
 def _iter_path(source: str, text_field: str, id_field: str) -> Iterator[_Item]:

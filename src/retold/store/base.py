@@ -77,10 +77,13 @@ class PairRecord:
 
 @dataclass(frozen=True, slots=True)
 class StoredDoc:
-    """Where a stored document id sits and which text it holds."""
+    """Where a stored document id sits, which text it holds, the run that added it and where it was read from
+    (so a run can tell an id it already added, a duplicate record, from one stored earlier)."""
 
     seq: int
     text_hash: str
+    run: int = 0
+    origin: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +147,7 @@ class Store(Protocol):
         ...
 
     def lookup(self, ids: Collection[str]) -> dict[str, StoredDoc]:
-        """The stored documents among `ids`."""
+        """The stored documents among `ids` (with the run that added each: the latest run while one is open)."""
         ...
 
     def documents(self, seqs: Collection[int]) -> dict[int, Document]:
@@ -256,6 +259,7 @@ class MemoryStore:
         self._families: list[tuple[str, str, int, str]] = []
         self._runs: dict[int, list[int]] = {}
         self._finished: set[int] = set()
+        self._added_by: dict[int, int] = {}
 
     @property
     def location(self) -> str:
@@ -282,7 +286,8 @@ class MemoryStore:
         for i in ids:
             seq = self._by_id.get(i)
             if seq is not None:
-                out[i] = StoredDoc(seq, self._docs[seq].text_hash)
+                r = self._docs[seq]
+                out[i] = StoredDoc(seq, r.text_hash, self._added_by[seq], r.doc.origin)
         return out
 
     def documents(self, seqs: Collection[int]) -> dict[int, Document]:
@@ -323,6 +328,7 @@ class MemoryStore:
                 raise ValueError(f"document {r.doc.id!r} is already stored")
             self._docs[r.seq] = r
             self._by_id[r.doc.id] = r.seq
+            self._added_by[r.seq] = max(self._runs, default=0)
             if r.fingerprint is not None:
                 self._fp.setdefault(r.fingerprint, []).append(r.seq)
             for k in dict.fromkeys(r.band_keys.tolist()):
@@ -338,6 +344,7 @@ class MemoryStore:
             if r is None:
                 continue
             del self._by_id[r.doc.id]
+            del self._added_by[s]
             if r.fingerprint is not None:
                 _drop(self._fp, r.fingerprint, s)
             for k in dict.fromkeys(r.band_keys.tolist()):

@@ -86,6 +86,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {1: (_FAMILIES,)}
 """Statements that take a file from version ``v`` to ``v + 1``."""
 
 _BUSY_MS = 10_000
+_POSTING_ROW = np.dtype([("term", "<i8"), ("seq", "<i8"), ("weight", "<f8"), ("total", "<f8")])
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
@@ -298,10 +299,11 @@ class SqliteStore:
     @_mapped
     def lookup(self, ids: Collection[str]) -> dict[str, StoredDoc]:
         rows = self.conn.execute(
-            "SELECT d.id, d.seq, d.text_hash FROM json_each(?) AS j CROSS JOIN docs AS d ON d.id = j.value",
+            "SELECT d.id, d.seq, d.text_hash, d.run, d.origin FROM json_each(?) AS j "
+            "CROSS JOIN docs AS d ON d.id = j.value",
             (json.dumps(list(ids)),),
         )
-        return {str(i): StoredDoc(int(s), str(h)) for i, s, h in rows}
+        return {str(i): StoredDoc(int(s), str(h), int(r), o) for i, s, h, r, o in rows}
 
     @_mapped
     def documents(self, seqs: Collection[int]) -> dict[int, Document]:
@@ -333,7 +335,8 @@ class SqliteStore:
             f"SELECT j.value, (SELECT group_concat(seq) FROM ({inner})) AS m FROM json_each(:keys) AS j",
             {"keys": _ids(keys), "limit": limit},
         )
-        return {int(k): sorted(int(x) for x in m.split(",")) for k, m in rows if m is not None}
+        # json.loads parses the comma-separated seqs in C, several times faster than int() per item.
+        return {int(k): sorted(json.loads(f"[{m}]")) for k, m in rows if m is not None}
 
     @_mapped
     def postings(self, terms: Collection[int], cap: int) -> TermPostings:
@@ -352,13 +355,17 @@ class SqliteStore:
         if not rows:
             empty = np.empty(0, dtype=np.int64)
             return TermPostings(held, df, empty, empty, np.empty(0), np.empty(0))
-        cols = list(zip(*rows, strict=True))
-        term = np.array(cols[0], dtype=np.int64)
-        seq = np.array(cols[1], dtype=np.int64)
-        order = np.lexsort((seq, term))
-        weight = np.array(cols[2], dtype=np.float64)[order]
-        total = np.array(cols[3], dtype=np.float64)[order]
-        return TermPostings(held, df, term[order], seq[order], weight, total)
+        # One structured array from the row tuples: numpy converts them in C (a batch fetches ~10^5 rows).
+        arr = np.array(rows, dtype=_POSTING_ROW)
+        arr = arr[np.lexsort((arr["seq"], arr["term"]))]
+        return TermPostings(
+            held,
+            df,
+            np.ascontiguousarray(arr["term"]),
+            np.ascontiguousarray(arr["seq"]),
+            np.ascontiguousarray(arr["weight"]),
+            np.ascontiguousarray(arr["total"]),
+        )
 
     @_mapped
     def signatures(self, seqs: Collection[int]) -> dict[int, NDArray[np.uint64]]:
