@@ -157,3 +157,20 @@ def test_eval_seeds_writes_the_eval_json(tmp_path: Path, shared_data: Path) -> N
     assert ev["details"]["verdict"] == "rewrite"
     unknown = runner.invoke(app, ["eval", "nonsense"])
     assert unknown.exit_code == 2 and "unknown benchmark" in unknown.stderr
+
+
+def test_index_refuses_a_run_with_another_semantic_setting(tmp_path: Path, seed_paths: tuple[Path, Path]) -> None:
+    db = tmp_path / "i.sqlite"
+    folder = seed_paths[0].parent
+    made = runner.invoke(app, ["index", "add", str(folder), "--db", str(db), "--workers", "1", "--semantic", "off"])
+    assert made.exit_code == 0, made.output
+    same = runner.invoke(
+        app, ["index", "query", str(seed_paths[0]), "--db", str(db), "--semantic", "off", "-f", "json"]
+    )
+    assert same.exit_code == 0, same.output
+    assert [r["verdict"] for r in json.loads(same.stdout)] == ["rewrite"]
+    other = runner.invoke(app, ["index", "query", str(seed_paths[0]), "--db", str(db), "--semantic", "on"])
+    from retold import semantic
+
+    if semantic.available():  # "on" differs from the index's "off"
+        assert other.exit_code == 2 and "--semantic" in other.stderr

@@ -653,5 +653,8 @@ def _noop(_: int) -> None:
 
 
 def _warm_up() -> None:
+    """Load what every worker needs before its first job: word frequencies, the stemmer, and the sketch kernels
+    (numba loads its compiled cache on the first call, ~0.5 s)."""
     zipf("the")
     stem("warming")
+    signatures([ngram_hashes(hash_tokens(["warm", "up", "the", "sketch", "kernels", "now"]), 5)], MinHashParams())

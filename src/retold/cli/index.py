@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from retold import api
-from retold.cli.common import Format, Keep, err, fail, out, progress_bar
+from retold.cli.common import Format, Keep, Semantic, SemanticOption, config, err, fail, out, progress_bar
 from retold.errors import RetoldError
 
 index_app = typer.Typer(
@@ -35,14 +35,17 @@ def add(
     workers: Annotated[int, typer.Option(help="Processes for analysis and alignment (default: all cores).")] = 0,
     batch_size: Annotated[int, typer.Option(help="Documents per transaction.", min=1)] = api.BATCH_SIZE,
     manifest: Annotated[Path | None, typer.Option(help="Write one status line per input record here.")] = None,
+    semantic: SemanticOption = Semantic.auto,
 ) -> None:
     """Add new and changed documents to the index (created if missing); rerun after an interruption to resume."""
     n_workers = workers if workers > 0 else (os.cpu_count() or 1)
     try:
+        cfg = config(semantic)
         with progress_bar() as progress:
             report = api.index_corpus(
                 corpus,
                 db,
+                cfg,
                 text_field=text_field,
                 id_field=id_field,
                 workers=n_workers,
@@ -86,10 +89,11 @@ def query(
     format: Annotated[
         Format, typer.Option("--format", "-f", help="Output: text (table) or json (a list of pair JSON).")
     ] = Format.text,
+    semantic: SemanticOption = Semantic.auto,
 ) -> None:
     """Which earlier articles in the index this one reuses: verdicts, coverage and passages."""
     try:
-        report = api.query_file(db, doc, add=add)
+        report = api.query_file(db, doc, config(semantic), add=add)
     except RetoldError as exc:
         fail(exc)
     if format is Format.json:
@@ -106,10 +110,11 @@ def export(
     all_pairs: Annotated[
         bool, typer.Option("--all-pairs", help="Also write candidate pairs judged unrelated.")
     ] = False,
+    semantic: SemanticOption = Semantic.auto,
 ) -> None:
     """Write pairs.jsonl, families.jsonl, keep.jsonl (and the same as Parquet) for everything in the index."""
     try:
-        report = api.export_index(db, out_dir, keep=keep.value, include_unrelated=all_pairs)
+        report = api.export_index(db, out_dir, config(semantic), keep=keep.value, include_unrelated=all_pairs)
     except RetoldError as exc:
         fail(exc)
     out.print(

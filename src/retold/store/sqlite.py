@@ -202,7 +202,8 @@ class SqliteStore:
         if stored != digest:
             raise StoreError(
                 f"{self._path}: index built with configuration {stored}, this run uses {digest}; "
-                "use another --db file or the configuration the index was built with"
+                "use another --db file or the configuration the index was built with (e.g. the same --semantic "
+                "setting; with --semantic auto, whether the semantic packages are installed counts too)"
             )
 
     def _create(self, digest: str, config_json: str) -> None:
