@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from retold.align.document import cosine, prepare
+from retold.align.document import ratio as doc_ratio
 from retold.align.matching import CONTEXT, match
 from retold.align.passages import extend_verbatim, link_pieces, merge_pieces, spans
-from retold.align.similarity import sentence_features, sentence_text, similarity_matrix
+from retold.align.similarity import combine, raise_semantic
 from retold.config import AlignConfig
 from retold.model import Alignment
 from retold.text.analyze import Analyzed
@@ -22,21 +24,23 @@ def align(a: Analyzed, b: Analyzed, cfg: AlignConfig | None = None) -> Alignment
         character of each side verbatim, paraphrase, new or attribution.
     """
     cfg = cfg or AlignConfig()
-    units_a = [n for n, s in enumerate(a.sentences) if s.kind != "attribution"]
-    units_b = [n for n, s in enumerate(b.sentences) if s.kind != "attribution"]
-    fa = [sentence_features(a, n) for n in units_a]
-    fb = [sentence_features(b, n) for n in units_b]
-    short_a = [f.content_tokens < cfg.min_tokens for f in fa]
-    short_b = [f.content_tokens < cfg.min_tokens for f in fb]
-    sim, ratio = similarity_matrix(
-        fa,
-        fb,
-        [sentence_text(a, n) for n in units_a],
-        [sentence_text(b, n) for n in units_b],
+    da, db = prepare(a, b)
+    units_a, units_b = da.units, db.units
+    short_a = da.content < cfg.min_tokens
+    short_b = db.content < cfg.min_tokens
+    ratio = doc_ratio(da, db)
+    sim, ratio = raise_semantic(
+        combine(cosine(da, db), ratio, cfg.cos_weight),
+        ratio,
+        da.texts,
+        db.texts,
         cfg,
         context=(short_a, short_b, CONTEXT),
+        nonempty=(da.nonempty, db.nonempty),
     )
     links = match(sim, ratio, short_a, short_b, cfg)
+    if not links:
+        return Alignment((), da.plain_spans, db.plain_spans)
     pieces = [
         piece
         for k in links
@@ -49,6 +53,6 @@ def align(a: Analyzed, b: Analyzed, cfg: AlignConfig | None = None) -> Alignment
         linked_a[units_a[k.i]] = True
         linked_b[units_b[k.j]] = True
     verbatim = [p for p in psg if p.label == "verbatim"]
-    spans_a = spans(a.doc.text, a.sentences, linked_a, [(p.a_start, p.a_end) for p in verbatim])
-    spans_b = spans(b.doc.text, b.sentences, linked_b, [(p.b_start, p.b_end) for p in verbatim])
+    spans_a = spans(a.doc.text, a.sentences, linked_a, [(p.a_start, p.a_end) for p in verbatim], da.space_source)
+    spans_b = spans(b.doc.text, b.sentences, linked_b, [(p.b_start, p.b_end) for p in verbatim], db.space_source)
     return Alignment(tuple(psg), tuple(spans_a), tuple(spans_b))

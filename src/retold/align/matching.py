@@ -42,8 +42,8 @@ CONTEXT = 3
 def match(
     sim: NDArray[np.float64],
     ratio: NDArray[np.float64],
-    short_a: Sequence[bool],
-    short_b: Sequence[bool],
+    short_a: Sequence[bool] | NDArray[np.bool_],
+    short_b: Sequence[bool] | NDArray[np.bool_],
     cfg: AlignConfig,
 ) -> list[Link]:
     """Links between units of a (rows) and b (columns), sorted by (i, j).
@@ -58,6 +58,8 @@ def match(
     if n == 0 or m == 0:
         return []
     copy = ratio >= cfg.verbatim
+    if not copy.any() and not (sim >= min(cfg.link, cfg.context_link)).any():
+        return []  # most candidate pairs: nothing reaches a link threshold (short units only lower a similarity)
     short = np.asarray(short_a, dtype=bool)[:, None] | np.asarray(short_b, dtype=bool)[None, :]
     s = np.where(short & ~copy, 0.0, sim)
     s = np.where(copy, np.maximum(s, ratio), s)

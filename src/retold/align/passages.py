@@ -142,11 +142,19 @@ def merge_pieces(pieces: Sequence[Piece], a: Analyzed, b: Analyzed, max_gap: int
                 a_end=max(g.a_end for g in grp),
                 b_start=min(g.b_start for g in grp),
                 b_end=max(g.b_end for g in grp),
-                score=float(np.average([g.score for g in grp], weights=weight)),
+                score=_average([g.score for g in grp], weight),
             )
         )
     out.sort(key=lambda p: (p.a_start, p.b_start, p.a_end, p.b_end))
     return out
+
+
+def _average(values: Sequence[float], weights: Sequence[int]) -> float:
+    """``np.average(values, weights=weights)`` to the last bit, without numpy's overhead for a few values (numpy
+    sums fewer than 8 numbers one after the other, as `sum` does)."""
+    if len(values) >= 8:
+        return float(np.average(values, weights=weights))
+    return sum(v * w for v, w in zip(values, weights, strict=True)) / sum(weights)
 
 
 def extend_verbatim(psg: Sequence[Passage], a: Analyzed, b: Analyzed, min_run: int, max_gap: int) -> list[Passage]:
@@ -286,14 +294,18 @@ def _crosses_attribution(an: Analyzed, x: int, y: int) -> bool:
 
 
 def spans(
-    text: str, sents: Sequence[Sentence], linked: Sequence[bool], verbatim: Sequence[tuple[int, int]]
+    text: str,
+    sents: Sequence[Sentence],
+    linked: Sequence[bool],
+    verbatim: Sequence[tuple[int, int]],
+    space_source: NDArray[np.int32] | None = None,
 ) -> list[Span]:
     """Cover ``[0, len(text))`` with sorted, disjoint labelled spans.
 
     Each sentence is attribution, paraphrase when linked, or new; verbatim ranges are painted over all but
     attribution.
     Whitespace takes the label of the text before it (leading whitespace that of the first text), and
-    neighbours with one label merge.
+    neighbours with one label merge. `space_source` is `whitespace_source` of `text` when the caller has it.
     """
     if not text:
         return []
@@ -305,21 +317,29 @@ def spans(
     for v0, v1 in verbatim:
         seg = codes[v0:v1]
         seg[seg != _CODE["attribution"]] = _CODE["verbatim"]
+    src = whitespace_source(text) if space_source is None else space_source
+    return _runs_of(codes[src])
+
+
+def whitespace_source(text: str) -> NDArray[np.int32]:
+    """For each character of `text`, the character whose label it takes in `spans`: itself, or for whitespace
+    the last non-space character before it (the first one for leading whitespace; itself when all is space)."""
     space = _IS_SPACE[np.minimum(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32), 0x3001)]
-    if not space.all():
-        src = np.where(space, 0, np.arange(len(text)))
-        np.maximum.accumulate(src, out=src)
-        first = int(np.argmin(space))
-        src[:first] = first
-        codes = codes[src]
-    return _runs_of(codes)
+    if space.all():
+        return np.arange(len(text), dtype=np.int32)
+    src = np.where(space, 0, np.arange(len(text), dtype=np.int32)).astype(np.int32)
+    np.maximum.accumulate(src, out=src)
+    first = int(np.argmin(space))
+    src[:first] = first
+    return src
 
 
 def _runs_of(codes: NDArray[np.int8]) -> list[Span]:
-    cuts = np.flatnonzero(np.diff(codes)) + 1
-    starts = np.r_[0, cuts]
-    ends = np.r_[cuts, codes.size]
-    return [Span(int(s), int(e), _LABEL[int(codes[s])]) for s, e in zip(starts, ends, strict=True)]
+    cuts = (np.flatnonzero(np.diff(codes)) + 1).tolist()
+    starts = [0, *cuts]
+    ends = [*cuts, codes.size]
+    labels = codes[starts].tolist()
+    return [Span(s, e, _LABEL[c]) for s, e, c in zip(starts, ends, labels, strict=True)]
 
 
 def coverage(spans_: Sequence[Span]) -> tuple[float, int, int]:

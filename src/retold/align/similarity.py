@@ -158,8 +158,8 @@ def embedding_cosine(
 def near_anchor(
     lex: NDArray[np.float64],
     ratio: NDArray[np.float64],
-    short_a: Sequence[bool],
-    short_b: Sequence[bool],
+    short_a: Sequence[bool] | NDArray[np.bool_],
+    short_b: Sequence[bool] | NDArray[np.bool_],
     cfg: AlignConfig,
     window: int,
 ) -> NDArray[np.bool_]:
@@ -204,11 +204,34 @@ def similarity_matrix(
     """
     ratio = ratio_matrix(fa, fb)
     lex = combine(cosine_matrix(fa, fb), ratio, cfg.cos_weight)
+    return raise_semantic(lex, ratio, texts_a, texts_b, cfg, context=context, encoder=encoder)
+
+
+def raise_semantic(
+    lex: NDArray[np.float64],
+    ratio: NDArray[np.float64],
+    texts_a: Sequence[str],
+    texts_b: Sequence[str],
+    cfg: AlignConfig,
+    *,
+    context: tuple[Sequence[bool] | NDArray[np.bool_], Sequence[bool] | NDArray[np.bool_], int] | None = None,
+    encoder: semantic.Encoder | None = None,
+    nonempty: tuple[NDArray[np.bool_], NDArray[np.bool_]] | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The semantic half of `similarity_matrix`: ``(similarity, ratio)`` from the lexical similarity and ratio.
+
+    `nonempty` says which texts have any non-space character (computed from `texts_*` when not given).
+    """
     if lex.size == 0 or not semantic_active(cfg):
         return lex, ratio
     gate: NDArray[np.bool_] = semantic_gate(lex, ratio, cfg, cfg.semantic_floor if context is not None else 0.0)
     # An empty text has no meaning to compare (its embedding is a constant vector, not zero).
-    gate &= np.outer([bool(t.strip()) for t in texts_a], [bool(t.strip()) for t in texts_b])
+    if nonempty is None:
+        nonempty = (
+            np.array([bool(t.strip()) for t in texts_a], dtype=bool),
+            np.array([bool(t.strip()) for t in texts_b], dtype=bool),
+        )
+    gate &= np.outer(nonempty[0], nonempty[1])
     if context is not None:
         # Pairs that already link lexically need no help, nor do pairs of two sentences that both link
         # lexically elsewhere (a link between them would be a stray look-alike to the matcher).

@@ -30,7 +30,11 @@ class Analyzed:
     def content_tokens(self) -> list[str]:
         """Normalised tokens of the matchable text, in order (attribution and header excluded)."""
         norm = self.tokens.norm
-        return [norm[i] for s in self.sentences if s.kind != "attribution" for i in range(s.tok_start, s.tok_end)]
+        out: list[str] = []
+        for s in self.sentences:
+            if s.kind != "attribution":
+                out.extend(norm[s.tok_start : s.tok_end])
+        return out
 
     def content_stems(self) -> list[str]:
         """Stems of content tokens without stopwords."""
@@ -111,7 +115,7 @@ def analyze(doc: Document) -> Analyzed:
                 for ss, se in sentences(text, s, e):
                     add(ss, se, para, "text")
     out.sort(key=lambda x: x.start)
-    stems = tuple(stem(t) for t in toks.norm)
+    stems = tuple(map(stem, toks.norm))
     return Analyzed(doc, toks, stems, tuple(out), tuple(bps))
 
 
