@@ -6,9 +6,9 @@ between generated news-length articles (new stories, follow-ups on recent storie
 and partial reuses of recent articles; `corpus.NEWS_MIX`), so a smaller N is a prefix with the same mix.
 
 For every N it reports wall time, CPU time of the process tree (scan process, fork server and workers; sampled
-from /proc), docs/s by both, peak RSS of the tree and of the scan process, the index size, and the scan's stage
-seconds; then the ratios time(N_i)/time(N_0) and a straight-line fit of peak RSS against N extrapolated to 1M
-documents. Writes JSON (``--json``; ``bench/results/`` is git-ignored).
+from /proc) and of the scan process alone, docs/s by both, peak RSS of the tree and of the scan process, the index
+size, and the scan's stage seconds; then the ratios time(N_i)/time(N_0) and a straight-line fit of peak RSS against
+N extrapolated to 1M documents. Writes JSON (``--json``; ``bench/results/`` is git-ignored).
 
     .venv/bin/python bench/scan_scale.py --docs 50000 200000 --json bench/results/scan-scale.json
     .venv/bin/python bench/scan_scale.py --docs 5000 20000 --semantic auto   # smaller, semantic channel on
@@ -92,9 +92,9 @@ def _pss(pid: int) -> int | None:
 
 
 def measure(cmd: list[str], interval: float = 0.2) -> dict[str, float]:
-    """Run `cmd`; wall seconds, CPU seconds of its process tree, peak memory of the tree (sum of RSS, which counts
-    pages the workers share with the fork server once per process, and sum of PSS, which does not) and peak RSS
-    of the scan process itself."""
+    """Run `cmd`; wall seconds, CPU seconds of its process tree and of the scan process, peak memory of the tree
+    (sum of RSS, which counts pages the workers share with the fork server once per process, and sum of PSS, which
+    does not) and peak RSS of the scan process itself."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd)
     cpu: dict[int, float] = {}
@@ -116,6 +116,7 @@ def measure(cmd: list[str], interval: float = 0.2) -> dict[str, float]:
     return {
         "wall_s": wall,
         "cpu_s": sum(cpu.values()),
+        "cpu_main_s": cpu.get(proc.pid, 0.0),
         "peak_tree_rss_mb": peak_rss / mb,
         "peak_tree_pss_mb": peak_pss / mb,
         "peak_main_rss_mb": peak_main / mb,
@@ -198,7 +199,8 @@ def main() -> None:
             args.json.write_text(json.dumps({"runs": runs}, indent=2) + "\n", encoding="utf-8")
         print(
             f"{n:>9,} docs  wall {m['wall_s']:7.1f} s ({run['docs_per_s_wall']:6.1f}/s)  cpu {m['cpu_s']:7.1f} s "
-            f"({run['docs_per_cpu_s']:6.1f}/cpu-s)  peak tree RSS {m['peak_tree_rss_mb']:6.0f} MB "
+            f"({run['docs_per_cpu_s']:6.1f}/cpu-s, scan process {m['cpu_main_s']:.1f} s)  "
+            f"peak tree RSS {m['peak_tree_rss_mb']:6.0f} MB "
             f"PSS {m['peak_tree_pss_mb']:6.0f} MB "
             f"main {m['peak_main_rss_mb']:6.0f} MB  index {info['db_mb']:6.0f} MB  pairs {info['aligned_pairs']:,}  "
             f"stages {info['seconds']}",
@@ -211,12 +213,14 @@ def main() -> None:
             "x": r["docs"] / base["docs"],
             "wall_ratio": round(r["wall_s"] / base["wall_s"], 2),
             "cpu_ratio": round(r["cpu_s"] / base["cpu_s"], 2),
+            "cpu_main_ratio": round(r["cpu_main_s"] / base["cpu_main_s"], 2),
         }
         for r in runs[1:]
     ]
     for r in ratios:
         print(
-            f"time({r['docs']:,}) / time({base['docs']:,}) = {r['wall_ratio']} wall, {r['cpu_ratio']} CPU "
+            f"time({r['docs']:,}) / time({base['docs']:,}) = {r['wall_ratio']} wall, {r['cpu_ratio']} CPU, "
+            f"{r['cpu_main_ratio']} CPU of the scan process "
             f"({r['x']:g}x docs)"
         )
     trend = {}

@@ -4,9 +4,14 @@ transactions, and the same answers from `SqliteStore` and `MemoryStore` for the 
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pytest
@@ -14,13 +19,15 @@ import pytest
 from retold.errors import StoreError
 from retold.model import Document
 from retold.store.base import DocRecord, MemoryStore, PairRecord, Store, pair_from_json
-from retold.store.sqlite import SCHEMA_V1, SCHEMA_VERSION, SqliteStore
+from retold.store.sqlite import SCHEMA_V1, SCHEMA_V2, SCHEMA_VERSION, SqliteStore
 
 DIGEST = "cfg-1"
 
 
-def _sqlite(path: Path, digest: str = DIGEST, create: bool = True) -> SqliteStore:
-    return SqliteStore(path, digest, "{}", create=create)
+def _sqlite(
+    path: Path, digest: str = DIGEST, create: bool = True, merge_docs: tuple[int, int] = (4096, 32768)
+) -> SqliteStore:
+    return SqliteStore(path, digest, "{}", create=create, merge_docs=merge_docs)
 
 
 def _record(seq: int, doc_id: str, *, fp: int | None, bands: list[int], terms: dict[int, float]) -> DocRecord:
@@ -61,11 +68,22 @@ RECORDS = [
 ]
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(params=["sqlite-staged", "sqlite-merged", "sqlite-half", "memory"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s: Store = _sqlite(tmp_path / "i.sqlite") if request.param == "sqlite" else MemoryStore()
+    """The records in a store: SQLite with their keyed rows staged, merged, or half of each; or in memory."""
+    s: Store = _sqlite(tmp_path / "i.sqlite") if request.param.startswith("sqlite") else MemoryStore()
     with s.transaction():
-        s.add(RECORDS, [_pair(0, 1), _pair(0, 3, "unrelated"), _pair(1, 3)])
+        s.add(RECORDS[:2] if request.param == "sqlite-half" else RECORDS, [])
+    if request.param == "sqlite-half":
+        cast(SqliteStore, s).merge()
+        with s.transaction():
+            s.add(RECORDS[2:], [])
+    with s.transaction():
+        s.add([], [_pair(0, 1), _pair(0, 3, "unrelated"), _pair(1, 3)])
+    if request.param == "sqlite-merged":
+        cast(SqliteStore, s).merge()
+    if isinstance(s, SqliteStore):
+        assert s.staged_count() == {"sqlite-staged": 4, "sqlite-merged": 0, "sqlite-half": 2}[request.param]
     yield s
     s.close()
 
@@ -163,7 +181,11 @@ def test_new_file_schema_wal_and_meta(tmp_path: Path) -> None:
     with _sqlite(tmp_path / "i.sqlite") as s:
         assert s.journal_mode() == "wal"
         meta = s.meta()
-        assert meta["schema_version"] == str(SCHEMA_VERSION) == "2" and meta["config_digest"] == DIGEST
+        assert (
+            meta["schema_version"] == str(SCHEMA_VERSION) == "3"
+            and meta["merged_below"] == "0"
+            and meta["config_digest"] == DIGEST
+        )
         assert set(s.table_counts()) == {
             "meta", "docs", "sketches", "bands", "postings", "terms", "pairs", "families", "runs", "batches"
         }  # fmt: skip
@@ -217,7 +239,7 @@ def test_migration_from_version_1(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     with _sqlite(path, create=False) as s:
-        assert s.meta()["schema_version"] == "2"
+        assert s.meta()["schema_version"] == str(SCHEMA_VERSION) and s.meta()["merged_below"] == "1"
         assert s.lookup(["kept"])["kept"].text_hash == "h"
         with s.transaction():
             s.replace_families([("kept", "kept", 1, "{}")])
@@ -270,3 +292,189 @@ def test_other_sqlite_file(tmp_path: Path) -> None:
         _sqlite(path)
     with pytest.raises(StoreError, match="is a folder"):
         _sqlite(tmp_path)
+
+
+def test_migration_from_version_2(tmp_path: Path) -> None:
+    """A version-2 file (every document's rows in the keyed tables, as the former code wrote them) opens, answers
+    the same, and grows with staged documents."""
+    path = tmp_path / "v2.sqlite"
+    conn = sqlite3.connect(path)
+    for stmt in SCHEMA_V2:
+        conn.execute(stmt)
+    conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", [("schema_version", "2"), ("config_digest", DIGEST)])
+    for r in RECORDS[:3]:
+        conn.execute(
+            "INSERT INTO docs(seq, id, text_hash, text, date, origin, chars, credited, fingerprint, rare_total, run) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            (r.seq, r.doc.id, r.text_hash, r.doc.text, r.doc.date, r.doc.origin, len(r.doc.text), int(r.credited),
+             r.fingerprint, r.rare_total),
+        )  # fmt: skip
+        conn.execute(
+            "INSERT INTO sketches(seq, signature, band_keys, term_keys, term_weights) VALUES (?, ?, ?, ?, ?)",
+            (r.seq, r.signature.astype("<u8").tobytes(), r.band_keys.astype("<i8").tobytes(),
+             r.term_keys.astype("<i8").tobytes(), r.term_weights.astype("<f8").tobytes()),
+        )  # fmt: skip
+        conn.executemany("INSERT INTO bands(key, seq) VALUES (?, ?)", [(k, r.seq) for k in r.band_keys.tolist()])
+        for t, w in zip(r.term_keys.tolist(), r.term_weights.tolist(), strict=True):
+            conn.execute(
+                "INSERT INTO postings(term, seq, weight, total) VALUES (?, ?, ?, ?)", (t, r.seq, w, r.rare_total)
+            )
+            conn.execute("INSERT INTO terms(term, df) VALUES (?, 1) ON CONFLICT(term) DO UPDATE SET df = df + 1", (t,))
+    conn.commit()
+    conn.close()
+    reference = MemoryStore()
+    with reference.transaction():
+        reference.add(RECORDS, [])
+    with _sqlite(path, create=False) as s:
+        assert s.meta()["schema_version"] == "3" and s.meta()["merged_below"] == "3" and s.staged_count() == 0
+        with s.transaction():
+            s.add(RECORDS[3:], [])
+        assert s.staged_count() == 1
+        _same_answers(s, reference, RECORDS)
+        s.merge()
+        _same_answers(s, reference, RECORDS)
+        assert s.table_counts()["bands"] == 9 and s.table_counts()["terms"] == 5
+
+
+# --- staged rows and merges: the same answers as the in-memory store ----------------------------------------------
+
+
+def _random_record(seq: int, rng: random.Random, doc_id: str | None = None) -> DocRecord:
+    """Band keys and terms from small pools, so that buckets and posting lists fill up past the limits."""
+    bands = [rng.randrange(60) for _ in range(rng.randrange(0, 6))]
+    terms = {rng.randrange(80) - 40: round(rng.uniform(1, 9), 3) for _ in range(rng.randrange(0, 8))}
+    fp = rng.randrange(5) if rng.random() < 0.8 else None
+    return _record(seq, doc_id or f"d{seq}", fp=fp, bands=bands, terms=terms)
+
+
+def _same_answers(s: Store, reference: Store, records: list[DocRecord], limit: int = 3, cap: int = 4) -> None:
+    bands = sorted({k for r in records for k in r.band_keys.tolist()} | {999})
+    terms = sorted({k for r in records for k in r.term_keys.tolist()} | {999})
+    fps = sorted({r.fingerprint for r in records if r.fingerprint is not None})
+    assert s.count() == reference.count() and s.next_seq() == reference.next_seq()
+    assert s.band_members(bands, limit) == reference.band_members(bands, limit)
+    assert s.band_members(bands, 1000) == reference.band_members(bands, 1000)
+    assert s.exact_members(fps, limit) == reference.exact_members(fps, limit)
+    for c in (cap, 1000):
+        got, want = s.postings(terms, c), reference.postings(terms, c)
+        for field in ("terms", "df", "term", "seq", "weight", "total"):
+            assert getattr(got, field).tolist() == getattr(want, field).tolist(), field
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_staged_and_merged_rows_answer_like_the_reference(tmp_path: Path, seed: int) -> None:
+    """Random batches, replacements and merges (every 3-7 documents): after every batch the SQLite store answers
+    exactly as `MemoryStore` (the brute-force reference); the keyed tables end with the reference's rows."""
+    rng = random.Random(seed)
+    reference = MemoryStore()
+    added: list[DocRecord] = []
+    with _sqlite(tmp_path / "i.sqlite", merge_docs=(3, 7)) as s:
+        nxt = 0
+        for _ in range(25):
+            old = rng.sample([r.seq for r in added if r.seq < nxt], k=min(2, len(added))) if rng.random() < 0.3 else []
+            batch: list[DocRecord] = []
+            for store in (s, reference):
+                with store.transaction():
+                    store.delete(old)
+                    base = store.next_seq()
+                    if store is s:
+                        batch = [_random_record(base + i, rng, f"b{base + i}") for i in range(rng.randrange(1, 5))]
+                        added = [r for r in added if r.seq not in old] + batch
+                    store.add(batch, [])
+            nxt = s.next_seq()
+            _same_answers(s, reference, added)
+        s.merge()
+        _same_answers(s, reference, added)
+        n_bands = sum(len(set(r.band_keys.tolist())) for r in added)
+        n_posts = sum(r.term_keys.size for r in added)
+        counts = s.table_counts()
+        assert (counts["bands"], counts["postings"]) == (n_bands, n_posts)
+        assert counts["terms"] == len({t for r in added for t in r.term_keys.tolist()})
+
+
+def test_interrupted_merge_rolls_back_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C in the middle of a merge (after the band rows are written) leaves the store as before it."""
+    rng = random.Random(5)
+    records = [_random_record(i, rng) for i in range(12)]
+    reference = MemoryStore()
+    with reference.transaction():
+        reference.add(records, [])
+    with _sqlite(tmp_path / "i.sqlite") as s:
+        with s.transaction():
+            s.add(records, [])
+        real = s.conn
+
+        class Interrupting:
+            def __getattr__(self, name: str) -> object:
+                return getattr(real, name)
+
+            def executemany(self, sql: str, rows: object) -> object:
+                if sql.startswith("INSERT INTO postings"):
+                    raise KeyboardInterrupt
+                return real.executemany(sql, rows)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(SqliteStore, "conn", property(lambda self: Interrupting()))
+        with pytest.raises(KeyboardInterrupt):
+            s.merge()
+        monkeypatch.undo()
+        assert s.staged_count() == 12 and s.table_counts()["bands"] == 0 and s.meta()["merged_below"] == "0"
+        _same_answers(s, reference, records)
+        s.merge()
+        _same_answers(s, reference, records)
+
+
+_WRITER = """
+import random, sys
+sys.path.insert(0, sys.argv[2])
+from tests.store.test_store import _random_record, _sqlite
+from pathlib import Path
+rng = random.Random(0)
+with _sqlite(Path(sys.argv[1]), merge_docs=(1, 1)) as s:
+    seq = 0
+    while True:
+        with s.transaction():
+            s.add([_random_record(seq + i, random.Random(seq + i), f"k{seq + i}") for i in range(50)], [])
+        seq += 50
+"""
+
+
+def _stored(db: Path) -> int:
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            return int(conn.execute("SELECT COUNT(*) FROM docs").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error:  # not created yet
+        return 0
+
+
+def test_kill_during_merges_loses_no_committed_batch(tmp_path: Path) -> None:
+    """kill -9 a writer that merges after every batch (so most of its time is in merges), several times: the file
+    always holds whole batches, and answers as the reference holding the same documents."""
+    db = tmp_path / "k.sqlite"
+    root = str(Path(__file__).resolve().parents[2])
+    for batches, extra in ((1, 0.0), (3, 0.05), (6, 0.13)):
+        log = tmp_path / "writer.log"
+        with (
+            open(log, "wb") as err,
+            subprocess.Popen([sys.executable, "-c", _WRITER, str(db), root], stderr=err) as proc,
+        ):
+            deadline = time.monotonic() + 120
+            while _stored(db) < 50 * batches and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.005)
+            time.sleep(extra)
+            assert proc.poll() is None, log.read_text()
+            proc.kill()
+            proc.wait(timeout=30)
+        with _sqlite(db, create=False) as s:
+            n = s.count()
+            assert n % 50 == 0 and n >= 50 * batches
+            records = [_random_record(i, random.Random(i), f"k{i}") for i in range(n)]
+            reference = MemoryStore()
+            with reference.transaction():
+                reference.add(records, [])
+            _same_answers(s, reference, records)
+            db.unlink()
+            for suffix in ("-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)

@@ -1,9 +1,9 @@
 """The SQLite index: schema and migrations, batched transactional writes, key lookups for candidate search, and a
 run ledger. The only module that imports `sqlite3`; every sqlite error leaves it as `retold.errors.StoreError`.
 
-Schema (version 2)::
+Schema (version 3)::
 
-    meta(key PK, value)                         schema_version, config_digest, config, created, retold_version
+    meta(key PK, value)                         schema_version, config_digest, config, created, merged_below
     docs(seq PK, id UNIQUE, text_hash, text, date, title, source, url, origin, chars, credited,
          fingerprint, rare_total, run)          index docs_fingerprint(fingerprint)
     sketches(seq PK, signature, band_keys, term_keys, term_weights)   little-endian numpy blobs
@@ -18,7 +18,15 @@ Schema (version 2)::
 
 The file runs in WAL mode with ``synchronous=NORMAL``: a killed process (Ctrl-C, kill -9) loses at most the
 batch in flight, never a committed one (a power cut may lose the last commits, never consistency). Version 1
-lacked the families table; `_MIGRATIONS` upgrades it in place.
+lacked the families table, version 2 the ``merged_below`` mark; `_MIGRATIONS` upgrades both in place.
+
+Staged writes: `bands`, `postings` and `terms` are keyed by random 64-bit hashes, so writing a batch's rows into
+them dirties about one B-tree page per row once they outgrow the page cache. Only documents with
+``seq < merged_below`` have rows there; a batch writes its documents and sketches (appended in seq order) and the
+band keys and postings of the newer documents are read from their sketches into memory (`_Staged`). Every few
+thousand documents, and when a run finishes, one transaction merges them into the keyed tables in key order
+(each page written once per merge, not once per batch) and moves the mark. Lookups answer from both, so every
+answer is the same as with all rows in the keyed tables; a kill during a merge rolls it back whole.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import functools
 import json
 import os
 import sqlite3
+from array import array
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -41,7 +50,7 @@ from retold.store.base import DocRecord, DocRow, PairRecord, RunState, StoredDoc
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _TABLES = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -82,10 +91,18 @@ SCHEMA: tuple[str, ...] = (*_TABLES, _FAMILIES)
 SCHEMA_V1: tuple[str, ...] = _TABLES
 """Version 1 (no families table); kept to document and test the migration."""
 
-_MIGRATIONS: dict[int, tuple[str, ...]] = {1: (_FAMILIES,)}
+_MERGED_ALL = "INSERT INTO meta(key, value) SELECT 'merged_below', CAST(COALESCE(MAX(seq), -1) + 1 AS TEXT) FROM docs"
+SCHEMA_V2: tuple[str, ...] = (*_TABLES, _FAMILIES)
+"""Version 2 (every document's rows in the keyed tables, no ``merged_below``); kept to test the migration."""
+
+_MIGRATIONS: dict[int, tuple[str, ...]] = {1: (_FAMILIES,), 2: (_MERGED_ALL,)}
 """Statements that take a file from version ``v`` to ``v + 1``."""
 
 _BUSY_MS = 10_000
+_MERGE_DOCS = (4096, 32768)
+"""Merge the staged documents once they number a quarter of the merged ones, within these bounds: a merge
+rewrites about every page of the keyed tables, so merging after a fixed fraction keeps the cost per document
+flat; the upper bound caps the memory of the staged rows (~10 KB per document)."""
 _POSTING_ROW = np.dtype([("term", "<i8"), ("seq", "<i8"), ("weight", "<f8"), ("total", "<f8")])
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -122,6 +139,52 @@ def _ids(values: Collection[int]) -> str:
     return json.dumps([int(v) for v in values])
 
 
+class _Staged:
+    """Band keys and postings of the documents with ``seq >= below`` (not yet in the keyed tables), in memory.
+
+    Kept compact (tens of bytes a row, up to ~140 rows a document): a bucket with one member holds the bare seq,
+    and a posting is an index into flat arrays.
+    """
+
+    def __init__(self, below: int) -> None:
+        self.below = below
+        self.docs: list[tuple[int, NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], float]] = []
+        self.bands: dict[int, int | list[int]] = {}
+        self.posts: dict[int, list[int]] = {}
+        self.seq = array("q")
+        self.weight = array("d")
+        self.total = array("d")
+
+    def add(
+        self, seq: int, bands: NDArray[np.int64], terms: NDArray[np.int64], weights: NDArray[np.float64], total: float
+    ) -> None:
+        # A document's two bands with one key (a 64-bit collision) are one member, as in the keyed table.
+        keys = np.unique(bands)
+        self.docs.append((seq, keys, terms, weights, total))
+        held = self.bands
+        for k in keys.tolist():
+            m = held.setdefault(k, seq)
+            if isinstance(m, list):
+                m.append(seq)
+            elif m != seq:
+                held[k] = [m, seq]
+        row = len(self.weight)
+        for i, t in enumerate(terms.tolist()):
+            self.posts.setdefault(t, []).append(row + i)
+        n = terms.size
+        self.seq.extend([seq] * n)
+        self.weight.frombytes(np.ascontiguousarray(weights, dtype=np.float64).tobytes())
+        self.total.extend([total] * n)
+
+    def members(self, key: int) -> list[int]:
+        m = self.bands.get(key)
+        return [] if m is None else sorted(m) if isinstance(m, list) else [m]
+
+    def postings(self, term: int) -> Iterator[tuple[int, int, float, float]]:
+        for i in self.posts.get(term, ()):
+            yield term, self.seq[i], self.weight[i], self.total[i]
+
+
 class SqliteStore:
     """A `retold.store.base.Store` in one SQLite file.
 
@@ -130,6 +193,8 @@ class SqliteStore:
         config_digest: `RetoldConfig.digest()` of the run; a file made with another digest is refused.
         config_json: The configuration as JSON, kept in the file for reference.
         create: Create the file when it is missing (else a missing file is an error).
+        merge_docs: Merge staged documents into the keyed tables once they number a quarter of the merged ones,
+            at least ``merge_docs[0]`` and at most ``merge_docs[1]`` (see the module docstring).
 
     Raises:
         StoreError: Missing file (with ``create=False``), not a retold index, corrupt, made with another
@@ -139,9 +204,20 @@ class SqliteStore:
         >>> store = SqliteStore("index.sqlite", "abc123", "{}", create=True)  # doctest: +SKIP
     """
 
-    def __init__(self, path: str | os.PathLike[str], config_digest: str, config_json: str, *, create: bool) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        config_digest: str,
+        config_json: str,
+        *,
+        create: bool,
+        merge_docs: tuple[int, int] = _MERGE_DOCS,
+    ) -> None:
         self._path = Path(path)
         self._conn: sqlite3.Connection | None = None
+        self._staged: _Staged | None = None
+        self._data_version = -1
+        self._merge_docs = merge_docs
         if not create and not self._path.exists():
             raise StoreError(f"{self._path}: no index there (create one with `retold index add CORPUS --db FILE`)")
         if self._path.exists() and self._path.is_dir():
@@ -219,6 +295,7 @@ class SqliteStore:
                     ("config_digest", digest),
                     ("config", config_json),
                     ("created", now()),
+                    ("merged_below", "0"),
                 ],
             )
             c.execute("COMMIT")
@@ -274,18 +351,112 @@ class SqliteStore:
         try:
             yield
         except BaseException:
+            self._staged = None  # it may hold rows of the rolled-back writes
             if c.in_transaction:
                 c.execute("ROLLBACK")
             raise
         try:
             c.execute("COMMIT")
         except sqlite3.Error as exc:
+            self._staged = None
             if c.in_transaction:
                 c.execute("ROLLBACK")
             raise StoreError(_describe(self.location, exc)) from exc
 
     def transaction(self) -> AbstractContextManager[None]:
-        return self._transaction()
+        """One batch: committed on normal exit, rolled back on any exception; a merge follows when it is due."""
+        return self._batch()
+
+    @contextmanager
+    def _batch(self) -> Iterator[None]:
+        with self._transaction():
+            yield
+        staged = self._staged
+        if staged is not None and len(staged.docs) >= self._merge_threshold(staged):
+            self.merge()
+
+    def _merge_threshold(self, staged: _Staged) -> int:
+        lo, hi = self._merge_docs
+        return max(lo, min(hi, staged.below // 4))
+
+    # --- staged rows -------------------------------------------------------------------------------------------
+
+    def _stage(self) -> _Staged:
+        """The staged rows, (re)read from the file when not held or when another connection has committed."""
+        c = self.conn
+        version = int(c.execute("PRAGMA data_version").fetchone()[0])
+        if self._staged is None or version != self._data_version:
+            row = c.execute("SELECT value FROM meta WHERE key = 'merged_below'").fetchone()
+            staged = _Staged(int(row[0]))
+            rows = c.execute(
+                "SELECT s.seq, s.band_keys, s.term_keys, s.term_weights, d.rare_total FROM sketches AS s "
+                "JOIN docs AS d ON d.seq = s.seq WHERE s.seq >= ? ORDER BY s.seq",
+                (staged.below,),
+            )
+            for seq, bands, terms, weights, total in rows:
+                staged.add(
+                    int(seq),
+                    np.frombuffer(bands, dtype="<i8").astype(np.int64),
+                    np.frombuffer(terms, dtype="<i8").astype(np.int64),
+                    np.frombuffer(weights, dtype="<f8").astype(np.float64),
+                    float(total),
+                )
+            self._staged, self._data_version = staged, version
+        return self._staged
+
+    @_mapped
+    def staged_count(self) -> int:
+        """Documents whose band keys and postings are not yet merged into the keyed tables."""
+        return len(self._stage().docs)
+
+    @_mapped
+    def merge(self) -> None:
+        """Move the staged rows into the keyed tables, in key order, in one transaction."""
+        with self._transaction():
+            staged = self._stage()
+            self._write_keyed(staged.docs)
+            below = self.next_seq()
+            self.conn.execute("UPDATE meta SET value = ? WHERE key = 'merged_below'", (str(below),))
+            self._staged = _Staged(below)
+
+    def _write_keyed(
+        self, docs: Sequence[tuple[int, NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], float]]
+    ) -> None:
+        """Band keys, postings and term counts of `docs` (seq, unique band keys, term keys, weights, total),
+        written in key order so that B-tree inserts stay local."""
+        if not docs:
+            return
+        c = self.conn
+        seqs = np.array([d[0] for d in docs], dtype=np.int64)
+        keys = np.concatenate([d[1] for d in docs])
+        owner = np.repeat(seqs, [d[1].size for d in docs])
+        order = np.lexsort((owner, keys))
+        c.executemany(
+            "INSERT INTO bands(key, seq) VALUES (?, ?)", zip(keys[order].tolist(), owner[order].tolist(), strict=True)
+        )
+        terms = np.concatenate([d[2] for d in docs])
+        if not terms.size:
+            return
+        counts = [d[2].size for d in docs]
+        pseq = np.repeat(seqs, counts)
+        weights = np.concatenate([d[3] for d in docs])
+        totals = np.repeat(np.array([d[4] for d in docs], dtype=np.float64), counts)
+        order = np.lexsort((pseq, terms))
+        c.executemany(
+            "INSERT INTO postings(term, seq, weight, total) VALUES (?, ?, ?, ?)",
+            zip(
+                terms[order].tolist(),
+                pseq[order].tolist(),
+                weights[order].tolist(),
+                totals[order].tolist(),
+                strict=True,
+            ),
+        )
+        uniq, df = np.unique(terms, return_counts=True)
+        c.executemany(
+            "INSERT INTO terms(term, df) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET df = df + excluded.df",
+            zip(uniq.tolist(), df.tolist(), strict=True),
+        )
 
     # --- reads ---------------------------------------------------------------------------------------------
 
@@ -328,7 +499,16 @@ class SqliteStore:
 
     @_mapped
     def band_members(self, keys: Collection[int], limit: int) -> dict[int, list[int]]:
-        return self._members("SELECT seq FROM bands WHERE key = j.value ORDER BY seq LIMIT :limit", keys, limit)
+        staged = self._stage()
+        out = self._members("SELECT seq FROM bands WHERE key = j.value ORDER BY seq LIMIT :limit", keys, limit)
+        if staged.bands:
+            # Staged documents come after every merged one (seq >= merged_below).
+            for k in set(keys):
+                if k in staged.bands:
+                    held = out.get(k, [])
+                    if len(held) < limit:
+                        out[k] = held + staged.members(k)[: limit - len(held)]
+        return out
 
     def _members(self, inner: str, keys: Collection[int], limit: int) -> dict[int, list[int]]:
         # One statement for all keys: the correlated subquery walks the (key, seq) index and stops at `limit`.
@@ -342,17 +522,30 @@ class SqliteStore:
     @_mapped
     def postings(self, terms: Collection[int], cap: int) -> TermPostings:
         c = self.conn
-        df_rows = c.execute(
-            "SELECT t.term, t.df FROM json_each(?) AS j CROSS JOIN terms AS t ON t.term = j.value ORDER BY t.term",
-            (_ids(terms),),
-        ).fetchall()
-        held = np.array([r[0] for r in df_rows], dtype=np.int64)
-        df = np.array([r[1] for r in df_rows], dtype=np.int64)
+        staged = self._stage()
+        counts = {
+            int(t): int(n)
+            for t, n in c.execute(
+                "SELECT t.term, t.df FROM json_each(?) AS j CROSS JOIN terms AS t ON t.term = j.value", (_ids(terms),)
+            )
+        }
+        merged = set(counts)
+        if staged.posts:
+            for t in set(terms):
+                more = staged.posts.get(t)
+                if more:
+                    counts[t] = counts.get(t, 0) + len(more)
+        held = np.array(sorted(counts), dtype=np.int64)
+        df = np.array([counts[t] for t in held.tolist()], dtype=np.int64)
+        within = held[df <= cap].tolist()
         rows = c.execute(
             "SELECT p.term, p.seq, p.weight, p.total FROM json_each(?) AS j "
             "CROSS JOIN postings AS p ON p.term = j.value",
-            (_ids(held[df <= cap].tolist()),),
+            (_ids([t for t in within if t in merged]),),
         ).fetchall()
+        if staged.posts:
+            for t in within:
+                rows.extend(staged.postings(t))
         if not rows:
             empty = np.empty(0, dtype=np.int64)
             return TermPostings(held, df, empty, empty, np.empty(0), np.empty(0))
@@ -415,6 +608,7 @@ class SqliteStore:
     @_mapped
     def add(self, docs: Sequence[DocRecord], pairs: Sequence[PairRecord]) -> None:
         c = self.conn
+        staged = self._stage()  # before the sketches are written: it would read them
         run = self._current_run()
         c.executemany(
             "INSERT INTO docs(seq, id, text_hash, text, date, title, source, url, origin, chars, credited, "
@@ -453,22 +647,21 @@ class SqliteStore:
             ],
         )
         if docs:
-            keys = np.concatenate([r.band_keys for r in docs])
-            owner = np.repeat([r.seq for r in docs], [r.band_keys.size for r in docs])
-            order = np.argsort(keys, kind="stable")  # key order: B-tree inserts stay local
-            bands = zip(keys[order].tolist(), owner[order].tolist(), strict=True)
-            # OR IGNORE: two bands of one document with the same key (a 64-bit collision) are one row.
-            c.executemany("INSERT OR IGNORE INTO bands(key, seq) VALUES (?, ?)", bands)
-        posts = sorted(
-            (t, r.seq, w, r.rare_total)
-            for r in docs
-            for t, w in zip(r.term_keys.tolist(), r.term_weights.tolist(), strict=True)
-        )
-        c.executemany("INSERT INTO postings(term, seq, weight, total) VALUES (?, ?, ?, ?)", posts)
-        c.executemany(
-            "INSERT INTO terms(term, df) VALUES (?, 1) ON CONFLICT(term) DO UPDATE SET df = df + 1",
-            [(t,) for t, _, _, _ in posts],
-        )
+            rows = [
+                (
+                    r.seq,
+                    np.asarray(r.band_keys, dtype=np.int64),
+                    np.asarray(r.term_keys, dtype=np.int64),
+                    np.asarray(r.term_weights, dtype=np.float64),
+                    float(r.rare_total),
+                )
+                for r in docs
+            ]
+            # A document below the mark (only when seqs are given out of order) goes straight to the keyed tables.
+            self._write_keyed([(s, np.unique(b), t, w, tot) for s, b, t, w, tot in rows if s < staged.below])
+            for s, b, t, w, tot in rows:
+                if s >= staged.below:
+                    staged.add(s, b, t, w, tot)
         c.executemany(
             "INSERT INTO pairs(a, b, verdict, channels, score, json) VALUES (?, ?, ?, ?, ?, ?)",
             [(p.a, p.b, p.verdict, ",".join(p.channels), p.score, p.json) for p in pairs],
@@ -477,20 +670,29 @@ class SqliteStore:
     @_mapped
     def delete(self, seqs: Collection[int]) -> None:
         c = self.conn
+        below = self._stage().below
+        self._staged = None  # reread without the deleted documents
         for seq in seqs:
             row = c.execute("SELECT band_keys, term_keys FROM sketches WHERE seq = ?", (seq,)).fetchone()
             if row is None:
                 continue
+            c.execute("DELETE FROM pairs WHERE a = ?", (seq,))
+            c.execute("DELETE FROM pairs WHERE b = ?", (seq,))
+            c.execute("DELETE FROM sketches WHERE seq = ?", (seq,))
+            c.execute("DELETE FROM docs WHERE seq = ?", (seq,))
+            if seq >= below:
+                continue  # staged: no rows in the keyed tables
             bands = np.frombuffer(row[0], dtype="<i8").tolist()
             terms = np.frombuffer(row[1], dtype="<i8").tolist()
             c.executemany("DELETE FROM bands WHERE key = ? AND seq = ?", [(k, seq) for k in set(bands)])
             c.executemany("DELETE FROM postings WHERE term = ? AND seq = ?", [(t, seq) for t in terms])
             c.executemany("UPDATE terms SET df = df - 1 WHERE term = ?", [(t,) for t in terms])
-            c.execute("DELETE FROM pairs WHERE a = ?", (seq,))
-            c.execute("DELETE FROM pairs WHERE b = ?", (seq,))
-            c.execute("DELETE FROM sketches WHERE seq = ?", (seq,))
-            c.execute("DELETE FROM docs WHERE seq = ?", (seq,))
         c.execute("DELETE FROM terms WHERE df <= 0")
+        # Keep the mark at most one above the largest stored seq: the next document (seq = max + 1) is staged.
+        c.execute(
+            "UPDATE meta SET value = CAST(MIN(CAST(value AS INTEGER), (SELECT COALESCE(MAX(seq), -1) + 1 FROM docs)) "
+            "AS TEXT) WHERE key = 'merged_below'"
+        )
 
     @_mapped
     def replace_families(self, families: Sequence[tuple[str, str, int, str]]) -> None:
@@ -528,5 +730,9 @@ class SqliteStore:
 
     @_mapped
     def finish_run(self, run: int) -> None:
+        """Merge the staged rows (so that a finished index answers queries from its keyed tables) and mark the
+        run finished."""
+        if self.staged_count():
+            self.merge()
         with self._transaction():
             self.conn.execute("UPDATE runs SET finished = ? WHERE run = ?", (now(), run))
