@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +10,20 @@ from typing import Annotated
 import typer
 
 from retold import api
-from retold.cli.common import Format, Keep, Semantic, SemanticOption, config, err, out, progress_bar
+from retold.cli.common import (
+    Format,
+    IdFieldOption,
+    Keep,
+    Semantic,
+    SemanticOption,
+    TextFieldOption,
+    WorkersOption,
+    config,
+    err,
+    out,
+    processes,
+    progress_bar,
+)
 from retold.cli.common import fail as _fail
 from retold.errors import RetoldError
 
@@ -55,9 +67,9 @@ def scan(
     out_dir: Annotated[
         Path, typer.Option("--out", "-o", help="Output folder for pairs.jsonl, manifest.jsonl, summary.json.")
     ] = Path("retold-out"),
-    text_field: Annotated[str, typer.Option(help="Field holding the article text in JSONL/CSV/Parquet.")] = "text",
-    id_field: Annotated[str, typer.Option(help="Field holding the document id.")] = "id",
-    workers: Annotated[int, typer.Option(help="Processes for analysis and alignment (default: all cores).")] = 0,
+    text_field: TextFieldOption = "text",
+    id_field: IdFieldOption = "id",
+    workers: WorkersOption = 0,
     all_pairs: Annotated[
         bool, typer.Option("--all-pairs", help="Also write candidate pairs judged unrelated.")
     ] = False,
@@ -70,7 +82,7 @@ def scan(
     """Find every copied, near-duplicate or rewritten pair in a corpus; write pairs, families and a keep-list."""
     from retold.cli.render import render_scan
 
-    n_workers = workers if workers > 0 else (os.cpu_count() or 1)
+    n_workers = processes(workers)
     try:
         cfg = config(semantic)
         with progress_bar() as progress:
@@ -133,7 +145,7 @@ def eval_(
     """Quality benchmarks on real data; prints a Markdown table."""
     from retold.eval import runner
 
-    n_workers = workers if workers > 0 else (os.cpu_count() or 1)
+    n_workers = processes(workers)
     try:
         cfg = config(semantic)
         opts: dict[str, dict[str, object]] = {name: {"cfg": cfg} for name in runner.BENCHMARKS}

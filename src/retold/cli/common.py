@@ -3,6 +3,7 @@ bar."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -42,6 +43,16 @@ SemanticOption = Annotated[
         help="Sentence-embedding channel for paraphrases: auto (when installed), on (error if not), off (lexical).",
     ),
 ]
+
+
+TextFieldOption = Annotated[str, typer.Option(help="Field holding the article text in JSONL/CSV/Parquet.")]
+IdFieldOption = Annotated[str, typer.Option(help="Field holding the document id.")]
+WorkersOption = Annotated[int, typer.Option(help="Processes for analysis and alignment (default: all cores).")]
+
+
+def processes(workers: int) -> int:
+    """The number of worker processes: `workers`, or every core when it is 0 or less."""
+    return workers if workers > 0 else (os.cpu_count() or 1)
 
 
 def config(semantic: Semantic) -> RetoldConfig:

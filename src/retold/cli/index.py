@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +12,21 @@ from rich.table import Table
 from rich.text import Text
 
 from retold import api
-from retold.cli.common import Format, Keep, Semantic, SemanticOption, config, err, fail, out, progress_bar
+from retold.cli.common import (
+    Format,
+    IdFieldOption,
+    Keep,
+    Semantic,
+    SemanticOption,
+    TextFieldOption,
+    WorkersOption,
+    config,
+    err,
+    fail,
+    out,
+    processes,
+    progress_bar,
+)
 from retold.errors import RetoldError
 
 index_app = typer.Typer(
@@ -30,15 +43,15 @@ def add(
         list[Path], typer.Argument(help="Folder of .txt, .jsonl(.gz), .csv or .parquet; several allowed.")
     ],
     db: DbOption,
-    text_field: Annotated[str, typer.Option(help="Field holding the article text in JSONL/CSV/Parquet.")] = "text",
-    id_field: Annotated[str, typer.Option(help="Field holding the document id.")] = "id",
-    workers: Annotated[int, typer.Option(help="Processes for analysis and alignment (default: all cores).")] = 0,
+    text_field: TextFieldOption = "text",
+    id_field: IdFieldOption = "id",
+    workers: WorkersOption = 0,
     batch_size: Annotated[int, typer.Option(help="Documents per transaction.", min=1)] = api.BATCH_SIZE,
     manifest: Annotated[Path | None, typer.Option(help="Write one status line per input record here.")] = None,
     semantic: SemanticOption = Semantic.auto,
 ) -> None:
     """Add new and changed documents to the index (created if missing); rerun after an interruption to resume."""
-    n_workers = workers if workers > 0 else (os.cpu_count() or 1)
+    n_workers = processes(workers)
     try:
         cfg = config(semantic)
         with progress_bar() as progress:
