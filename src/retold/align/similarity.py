@@ -307,10 +307,13 @@ def pair_similarity_texts(s1: str, s2: str, cfg: AlignConfig | None = None) -> f
     compare it with `paraphrase_threshold`); ``semantic="off"`` gives exactly the lexical `pair_similarity`.
     Inside a document pair `align` uses the same raise, confined to the context of reused text.
     """
-    cfg = cfg or AlignConfig()
-    a1, a2 = analyze(Document("s1", s1)), analyze(Document("s2", s2))
+    return pair_similarity_analyzed(analyze(Document("s1", s1)), analyze(Document("s2", s2)), cfg)
+
+
+def pair_similarity_analyzed(a1: Analyzed, a2: Analyzed, cfg: AlignConfig | None = None) -> float:
+    """`pair_similarity_texts` of two texts already analysed (each taken as one unit)."""
     sim, _ratio = similarity_matrix(
-        [text_features(a1)], [text_features(a2)], [content_text(a1)], [content_text(a2)], cfg
+        [text_features(a1)], [text_features(a2)], [content_text(a1)], [content_text(a2)], cfg or AlignConfig()
     )
     return float(sim[0, 0])
 

@@ -18,7 +18,13 @@ import numpy as np
 from scipy import stats
 
 from retold import semantic
-from retold.align.similarity import content_text, pair_similarity_texts, paraphrase_threshold, semantic_active
+from retold.align.similarity import (
+    content_text,
+    pair_similarity_analyzed,
+    pair_similarity_texts,
+    paraphrase_threshold,
+    semantic_active,
+)
 from retold.api import data_dir
 from retold.config import AlignConfig, RetoldConfig
 from retold.errors import InputError
@@ -88,10 +94,10 @@ def similarities(pairs: Sequence[tuple[str, str]], cfg: AlignConfig | None = Non
     """`similarity` of every pair; with the semantic channel active, all texts are embedded in one batched pass
     first (the encoder caches them), which is several times faster than one pair at a time."""
     cfg = cfg or AlignConfig()
+    analysed = {t: analyze(Document("s", t)) for pair in pairs for t in pair}
     if semantic_active(cfg):
-        texts = {content_text(analyze(Document("s", t))) for pair in pairs for t in pair}
-        semantic.shared_encoder().encode(sorted(texts))
-    return [pair_similarity_texts(s1, s2, cfg) for s1, s2 in pairs]
+        semantic.shared_encoder().encode(sorted({content_text(an) for an in analysed.values()}))
+    return [pair_similarity_analyzed(analysed[s1], analysed[s2], cfg) for s1, s2 in pairs]
 
 
 def fit_threshold(scores: Sequence[float], labels: Sequence[int]) -> float:
