@@ -119,7 +119,13 @@ def open_index(db: str | os.PathLike[str], cfg: RetoldConfig | None = None, *, c
             configuration.
     """
     cfg = cfg or RetoldConfig()
-    return SqliteStore(db, cfg.digest(), json.dumps(asdict(cfg), sort_keys=True), create=create)
+    return SqliteStore(
+        db,
+        cfg.digest(),
+        json.dumps(asdict(cfg), sort_keys=True),
+        create=create,
+        keep_postings=cfg.rewrite.max_postings + 1,  # candidate search never reads a longer list
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,9 +25,13 @@ DIGEST = "cfg-1"
 
 
 def _sqlite(
-    path: Path, digest: str = DIGEST, create: bool = True, merge_docs: tuple[int, int] = (4096, 32768)
+    path: Path,
+    digest: str = DIGEST,
+    create: bool = True,
+    merge_docs: tuple[int, int] = (4096, 32768),
+    keep_postings: int = 0,
 ) -> SqliteStore:
-    return SqliteStore(path, digest, "{}", create=create, merge_docs=merge_docs)
+    return SqliteStore(path, digest, "{}", create=create, merge_docs=merge_docs, keep_postings=keep_postings)
 
 
 def _record(seq: int, doc_id: str, *, fp: int | None, bands: list[int], terms: dict[int, float]) -> DocRecord:
@@ -182,12 +186,13 @@ def test_new_file_schema_wal_and_meta(tmp_path: Path) -> None:
         assert s.journal_mode() == "wal"
         meta = s.meta()
         assert (
-            meta["schema_version"] == str(SCHEMA_VERSION) == "3"
+            meta["schema_version"] == str(SCHEMA_VERSION) == "4"
             and meta["merged_below"] == "0"
+            and meta["postings_kept"] == "0"
             and meta["config_digest"] == DIGEST
         )
         assert set(s.table_counts()) == {
-            "meta", "docs", "sketches", "bands", "postings", "terms", "pairs", "families", "runs", "batches"
+            "meta", "docs", "sketches", "bands", "terms", "pairs", "families", "runs", "batches"
         }  # fmt: skip
         with s.transaction():
             s.add(RECORDS[:1], [])
@@ -294,14 +299,16 @@ def test_other_sqlite_file(tmp_path: Path) -> None:
         _sqlite(tmp_path)
 
 
-def test_migration_from_version_2(tmp_path: Path) -> None:
-    """A version-2 file (every document's rows in the keyed tables, as the former code wrote them) opens, answers
-    the same, and grows with staged documents."""
+@pytest.mark.parametrize(("version", "keep"), [(2, 0), (3, 0), (3, 2)])
+def test_migration_from_versions_2_and_3(tmp_path: Path, version: int, keep: int) -> None:
+    """A version-2 or -3 file (every document's rows in the keyed tables, one row per posting, as the former code
+    wrote them) opens, answers the same, and grows with staged documents."""
     path = tmp_path / "v2.sqlite"
     conn = sqlite3.connect(path)
     for stmt in SCHEMA_V2:
         conn.execute(stmt)
-    conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", [("schema_version", "2"), ("config_digest", DIGEST)])
+    meta = [("schema_version", str(version)), ("config_digest", DIGEST)]
+    conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", meta + [("merged_below", "3")] * (version == 3))
     for r in RECORDS[:3]:
         conn.execute(
             "INSERT INTO docs(seq, id, text_hash, text, date, origin, chars, credited, fingerprint, rare_total, run) "
@@ -325,14 +332,17 @@ def test_migration_from_version_2(tmp_path: Path) -> None:
     reference = MemoryStore()
     with reference.transaction():
         reference.add(RECORDS, [])
-    with _sqlite(path, create=False) as s:
-        assert s.meta()["schema_version"] == "3" and s.meta()["merged_below"] == "3" and s.staged_count() == 0
+    with _sqlite(path, create=False, keep_postings=keep) as s:
+        meta = s.meta()
+        assert (meta["schema_version"], meta["merged_below"], meta["postings_kept"]) == ("4", "3", str(keep))
+        assert s.staged_count() == 0 and "postings" not in s.table_counts()
         with s.transaction():
             s.add(RECORDS[3:], [])
         assert s.staged_count() == 1
-        _same_answers(s, reference, RECORDS)
+        caps = (1,) if keep else (1, 4, 1000)
+        _same_answers(s, reference, RECORDS, caps=caps)
         s.merge()
-        _same_answers(s, reference, RECORDS)
+        _same_answers(s, reference, RECORDS, caps=caps)
         assert s.table_counts()["bands"] == 9 and s.table_counts()["terms"] == 5
 
 
@@ -347,7 +357,9 @@ def _random_record(seq: int, rng: random.Random, doc_id: str | None = None) -> D
     return _record(seq, doc_id or f"d{seq}", fp=fp, bands=bands, terms=terms)
 
 
-def _same_answers(s: Store, reference: Store, records: list[DocRecord], limit: int = 3, cap: int = 4) -> None:
+def _same_answers(
+    s: Store, reference: Store, records: list[DocRecord], limit: int = 3, caps: tuple[int, ...] = (4, 1000)
+) -> None:
     bands = sorted({k for r in records for k in r.band_keys.tolist()} | {999})
     terms = sorted({k for r in records for k in r.term_keys.tolist()} | {999})
     fps = sorted({r.fingerprint for r in records if r.fingerprint is not None})
@@ -355,20 +367,22 @@ def _same_answers(s: Store, reference: Store, records: list[DocRecord], limit: i
     assert s.band_members(bands, limit) == reference.band_members(bands, limit)
     assert s.band_members(bands, 1000) == reference.band_members(bands, 1000)
     assert s.exact_members(fps, limit) == reference.exact_members(fps, limit)
-    for c in (cap, 1000):
+    for c in caps:
         got, want = s.postings(terms, c), reference.postings(terms, c)
         for field in ("terms", "df", "term", "seq", "weight", "total"):
             assert getattr(got, field).tolist() == getattr(want, field).tolist(), field
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_staged_and_merged_rows_answer_like_the_reference(tmp_path: Path, seed: int) -> None:
+@pytest.mark.parametrize(("seed", "keep"), [(1, 0), (2, 0), (3, 0), (1, 5), (4, 4), (5, 3)])
+def test_staged_and_merged_rows_answer_like_the_reference(tmp_path: Path, seed: int, keep: int) -> None:
     """Random batches, replacements and merges (every 3-7 documents): after every batch the SQLite store answers
-    exactly as `MemoryStore` (the brute-force reference); the keyed tables end with the reference's rows."""
+    exactly as `MemoryStore` (the brute-force reference), also when it keeps only the first `keep` postings of a
+    term; the keyed tables end with the reference's rows."""
     rng = random.Random(seed)
     reference = MemoryStore()
     added: list[DocRecord] = []
-    with _sqlite(tmp_path / "i.sqlite", merge_docs=(3, 7)) as s:
+    caps = tuple(range(1, keep)) if keep else (4, 1000)
+    with _sqlite(tmp_path / "i.sqlite", merge_docs=(3, 7), keep_postings=keep) as s:
         nxt = 0
         for _ in range(25):
             old = rng.sample([r.seq for r in added if r.seq < nxt], k=min(2, len(added))) if rng.random() < 0.3 else []
@@ -382,14 +396,41 @@ def test_staged_and_merged_rows_answer_like_the_reference(tmp_path: Path, seed: 
                         added = [r for r in added if r.seq not in old] + batch
                     store.add(batch, [])
             nxt = s.next_seq()
-            _same_answers(s, reference, added)
+            _same_answers(s, reference, added, caps=caps)
         s.merge()
-        _same_answers(s, reference, added)
+        _same_answers(s, reference, added, caps=caps)
         n_bands = sum(len(set(r.band_keys.tolist())) for r in added)
         n_posts = sum(r.term_keys.size for r in added)
         counts = s.table_counts()
-        assert (counts["bands"], counts["postings"]) == (n_bands, n_posts)
+        df, longest = s.conn.execute("SELECT SUM(df), MAX(LENGTH(posts)) FROM terms").fetchone()
+        assert (counts["bands"], df) == (n_bands, n_posts)
         assert counts["terms"] == len({t for r in added for t in r.term_keys.tolist()})
+        assert not keep or longest <= keep * 24
+
+
+def test_short_posting_list_is_rebuilt_after_deletions(tmp_path: Path) -> None:
+    """A store keeping 3 postings per term: deleting the kept ones of a 6-document list brings it back within
+    the cap, and the missing postings are read back from the sketches."""
+    records = [_record(i, f"d{i}", fp=None, bands=[], terms={7: 1.0 + i, 8 + i: 2.0}) for i in range(6)]
+    reference = MemoryStore()
+    with reference.transaction():
+        reference.add(records, [])
+    with _sqlite(tmp_path / "i.sqlite", keep_postings=3) as s:
+        with s.transaction():
+            s.add(records, [])
+        s.merge()
+        assert s.conn.execute("SELECT df, LENGTH(posts) FROM terms WHERE term = 7").fetchone() == (6, 72)
+        with pytest.raises(ValueError, match="keeps 3 postings"):
+            s.postings([7], 3)
+        deleted: set[int] = set()
+        for gone in ([0], [1, 3], [2]):  # the last one leaves 2 postings, none of them in the blob
+            deleted.update(gone)
+            for store in (s, reference):
+                with store.transaction():
+                    store.delete(gone)
+            _same_answers(s, reference, [r for r in records if r.seq not in deleted], caps=(1, 2))
+        tp = s.postings([7], 2)
+        assert tp.seq.tolist() == [4, 5] and tp.weight.tolist() == [5.0, 6.0]
 
 
 def test_interrupted_merge_rolls_back_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -409,7 +450,7 @@ def test_interrupted_merge_rolls_back_whole(tmp_path: Path, monkeypatch: pytest.
                 return getattr(real, name)
 
             def executemany(self, sql: str, rows: object) -> object:
-                if sql.startswith("INSERT INTO postings"):
+                if sql.startswith("INSERT OR REPLACE INTO terms"):
                     raise KeyboardInterrupt
                 return real.executemany(sql, rows)  # type: ignore[arg-type]
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,6 +33,7 @@ __all__ = [
     "TermVector",
     "match_rare_terms",
     "rare_terms",
+    "rare_weight",
     "rewrite_candidates",
     "term_vector",
 ]
@@ -42,18 +44,26 @@ _I64 = np.int64
 _F64 = np.float64
 
 
+@lru_cache(maxsize=262144)
+def rare_weight(token: str) -> float:
+    """A normalised token's rare-term weight (``9 - zipf``; unseen words and numbers weigh 9), 0 if not rare.
+
+    Memoised: a document looks up every token, and most are words seen before.
+    """
+    if not is_rare(token, RARE_MAX_ZIPF):
+        return 0.0
+    return 9.0 - (0.0 if token[0].isdigit() else zipf(token))
+
+
 def rare_terms(an: Analyzed) -> dict[str, float]:
-    """Rare content stems of a document with their weights (``9 - zipf``; unseen words weigh 9)."""
+    """Rare content stems of a document with their weights (`rare_weight`)."""
     out: dict[str, float] = {}
     norm, stems = an.tokens.norm, an.stems
     for s in an.content_sentences:
         for i in range(s.tok_start, s.tok_end):
-            t = norm[i]
-            if is_rare(t, RARE_MAX_ZIPF):
-                w = 9.0 - (0.0 if t[0].isdigit() else zipf(t))
-                st = stems[i]
-                if w > out.get(st, 0.0):
-                    out[st] = w
+            w = rare_weight(norm[i])
+            if w and w > out.get(stems[i], 0.0):
+                out[stems[i]] = w
     return out
 
 

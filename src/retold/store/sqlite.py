@@ -3,14 +3,15 @@ run ledger. The only module that imports `sqlite3`; every sqlite error leaves it
 
 Schema (version 3)::
 
-    meta(key PK, value)                         schema_version, config_digest, config, created, merged_below
+    meta(key PK, value)                         schema_version, config_digest, config, created, merged_below,
+                                                postings_kept
     docs(seq PK, id UNIQUE, text_hash, text, date, title, source, url, origin, chars, credited,
          fingerprint, rare_total, run)          index docs_fingerprint(fingerprint)
     sketches(seq PK, signature, band_keys, term_keys, term_weights)   little-endian numpy blobs
     bands(key, seq) PK(key, seq)                LSH band buckets (WITHOUT ROWID)
-    postings(term, seq, weight, total)          rare-term inverted index, PK(term, seq) (WITHOUT ROWID);
-                                                total = the document's rare-term weight
-    terms(term PK, df)                          posting-list lengths, for the posting cap
+    terms(term PK, df, posts)                   rare-term inverted index: the posting-list length and the first
+                                                postings (seq order) as one blob of (seq, weight, total) records
+                                                (total = the document's rare-term weight)
     pairs(a, b, verdict, channels, score, json) PK(a, b), index pairs_b(b); json is the pair JSON
     families(id PK, original, size, json)       recomputed from pairs on export
     runs(run PK, started, finished, note)       the ledger: one row per `index add`/`scan`
@@ -18,9 +19,17 @@ Schema (version 3)::
 
 The file runs in WAL mode with ``synchronous=NORMAL``: a killed process (Ctrl-C, kill -9) loses at most the
 batch in flight, never a committed one (a power cut may lose the last commits, never consistency). Version 1
-lacked the families table, version 2 the ``merged_below`` mark; `_MIGRATIONS` upgrades both in place.
+lacked the families table, version 2 the ``merged_below`` mark, version 3 kept one row per posting (a
+``postings`` table beside ``terms(term, df)``); `_MIGRATIONS` upgrades each in place.
 
-Staged writes: `bands`, `postings` and `terms` are keyed by random 64-bit hashes, so writing a batch's rows into
+Postings as blobs: candidate search reads every posting of every term held by at most ``max_postings`` earlier
+documents, ~10^5 postings a batch. One row per term holding its postings as a packed blob is read ~20x faster
+than one row per posting, and a term held by more documents than the cap is never read, so a term keeps only its
+first ``postings_kept`` (= cap + 1, set when the index is made; 0 = all) postings. Deleting one of those from a
+longer list leaves the blob short; when the list then falls to the cap again, the term is rebuilt from the
+sketches (rare: it takes several replaced documents on one term near the cap).
+
+Staged writes: `bands` and `terms` are keyed by random 64-bit hashes, so writing a batch's rows into
 them dirties about one B-tree page per row once they outgrow the page cache. Only documents with
 ``seq < merged_below`` have rows there; a batch writes its documents and sketches (appended in seq order) and the
 band keys and postings of the newer documents are read from their sketches into memory (`_Staged`). Every few
@@ -50,7 +59,12 @@ from retold.store.base import DocRecord, DocRow, PairRecord, RunState, StoredDoc
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+
+_POSTINGS_V3 = """CREATE TABLE postings (term INTEGER NOT NULL, seq INTEGER NOT NULL, weight REAL NOT NULL,
+        total REAL NOT NULL, PRIMARY KEY (term, seq)) WITHOUT ROWID"""
+_TERMS_V3 = "CREATE TABLE terms (term INTEGER PRIMARY KEY, df INTEGER NOT NULL)"
+_TERMS = "CREATE TABLE terms (term INTEGER PRIMARY KEY, df INTEGER NOT NULL, posts BLOB NOT NULL)"
 
 _TABLES = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -70,9 +84,7 @@ _TABLES = (
         seq INTEGER PRIMARY KEY,
         signature BLOB NOT NULL, band_keys BLOB NOT NULL, term_keys BLOB NOT NULL, term_weights BLOB NOT NULL)""",
     "CREATE TABLE bands (key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (key, seq)) WITHOUT ROWID",
-    """CREATE TABLE postings (term INTEGER NOT NULL, seq INTEGER NOT NULL, weight REAL NOT NULL,
-        total REAL NOT NULL, PRIMARY KEY (term, seq)) WITHOUT ROWID""",
-    "CREATE TABLE terms (term INTEGER PRIMARY KEY, df INTEGER NOT NULL)",
+    _TERMS_V3,
     """CREATE TABLE pairs (a INTEGER NOT NULL, b INTEGER NOT NULL, verdict TEXT NOT NULL, channels TEXT NOT NULL,
         score REAL NOT NULL, json TEXT NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID""",
     "CREATE INDEX pairs_b ON pairs(b)",
@@ -85,25 +97,29 @@ _FAMILIES = (
     "CREATE TABLE families (id TEXT PRIMARY KEY, original TEXT NOT NULL, size INTEGER NOT NULL, json TEXT NOT NULL)"
 )
 
-SCHEMA: tuple[str, ...] = (*_TABLES, _FAMILIES)
+SCHEMA: tuple[str, ...] = tuple(_TERMS if t == _TERMS_V3 else t for t in (*_TABLES, _FAMILIES))
 """The current schema, as created in a new file."""
 
-SCHEMA_V1: tuple[str, ...] = _TABLES
+SCHEMA_V1: tuple[str, ...] = (*_TABLES, _POSTINGS_V3)
 """Version 1 (no families table); kept to document and test the migration."""
 
 _MERGED_ALL = "INSERT INTO meta(key, value) SELECT 'merged_below', CAST(COALESCE(MAX(seq), -1) + 1 AS TEXT) FROM docs"
-SCHEMA_V2: tuple[str, ...] = (*_TABLES, _FAMILIES)
+SCHEMA_V2: tuple[str, ...] = (*_TABLES, _POSTINGS_V3, _FAMILIES)
 """Version 2 (every document's rows in the keyed tables, no ``merged_below``); kept to test the migration."""
 
-_MIGRATIONS: dict[int, tuple[str, ...]] = {1: (_FAMILIES,), 2: (_MERGED_ALL,)}
-"""Statements that take a file from version ``v`` to ``v + 1``."""
+SCHEMA_V3: tuple[str, ...] = SCHEMA_V2
+"""Version 3 (one ``postings`` row per posting; the mark is in meta); kept to test the migration."""
+
+_MIGRATIONS: dict[int, tuple[str, ...]] = {1: (_FAMILIES,), 2: (_MERGED_ALL,), 3: ()}
+"""Statements that take a file from version ``v`` to ``v + 1`` (3 -> 4 also runs `_postings_to_blobs`)."""
 
 _BUSY_MS = 10_000
 _MERGE_DOCS = (4096, 32768)
 """Merge the staged documents once they number a quarter of the merged ones, within these bounds: a merge
 rewrites about every page of the keyed tables, so merging after a fixed fraction keeps the cost per document
 flat; the upper bound caps the memory of the staged rows (~10 KB per document)."""
-_POSTING_ROW = np.dtype([("term", "<i8"), ("seq", "<i8"), ("weight", "<f8"), ("total", "<f8")])
+_POSTING = np.dtype([("seq", "<i8"), ("weight", "<f8"), ("total", "<f8")])
+"""One posting in a term's blob (24 bytes, little-endian)."""
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
@@ -133,6 +149,14 @@ def _describe(path: str, exc: sqlite3.Error) -> str:
 
 def _blob(arr: NDArray[np.generic], dtype: str) -> bytes:
     return np.ascontiguousarray(arr, dtype=dtype).tobytes()
+
+
+def _records(
+    seq: NDArray[np.int64], weight: NDArray[np.float64], total: NDArray[np.float64]
+) -> NDArray[np.void]:
+    out = np.empty(seq.size, dtype=_POSTING)
+    out["seq"], out["weight"], out["total"] = seq, weight, total
+    return out
 
 
 def _ids(values: Collection[int]) -> str:
@@ -180,9 +204,20 @@ class _Staged:
         m = self.bands.get(key)
         return [] if m is None else sorted(m) if isinstance(m, list) else [m]
 
-    def postings(self, term: int) -> Iterator[tuple[int, int, float, float]]:
-        for i in self.posts.get(term, ()):
-            yield term, self.seq[i], self.weight[i], self.total[i]
+    def postings(self, terms: Sequence[int]) -> tuple[NDArray[np.int64], NDArray[np.void]]:
+        """The staged postings of `terms`: their term keys and (seq, weight, total) records, seq order per term."""
+        rows: list[int] = []
+        counts: list[int] = []
+        for t in terms:
+            held = self.posts.get(t, ())
+            rows.extend(held)
+            counts.append(len(held))
+        idx = np.asarray(rows, dtype=np.int64)
+        out = np.empty(idx.size, dtype=_POSTING)
+        out["seq"] = np.frombuffer(self.seq, dtype=np.int64)[idx]
+        out["weight"] = np.frombuffer(self.weight, dtype=np.float64)[idx]
+        out["total"] = np.frombuffer(self.total, dtype=np.float64)[idx]
+        return np.repeat(np.asarray(terms, dtype=np.int64), counts), out
 
 
 class SqliteStore:
@@ -195,6 +230,8 @@ class SqliteStore:
         create: Create the file when it is missing (else a missing file is an error).
         merge_docs: Merge staged documents into the keyed tables once they number a quarter of the merged ones,
             at least ``merge_docs[0]`` and at most ``merge_docs[1]`` (see the module docstring).
+        keep_postings: Postings kept per term (0 = all); `postings` then answers for caps below it. Used when
+            the file is made (or migrated from version 3); an existing file keeps its own.
 
     Raises:
         StoreError: Missing file (with ``create=False``), not a retold index, corrupt, made with another
@@ -212,8 +249,12 @@ class SqliteStore:
         *,
         create: bool,
         merge_docs: tuple[int, int] = _MERGE_DOCS,
+        keep_postings: int = 0,
     ) -> None:
+        if keep_postings < 0:
+            raise ValueError(f"keep_postings must be >= 0, got {keep_postings}")
         self._path = Path(path)
+        self._keep = keep_postings
         self._conn: sqlite3.Connection | None = None
         self._staged: _Staged | None = None
         self._data_version = -1
@@ -274,6 +315,7 @@ class SqliteStore:
             raise StoreError(f"{self._path}: not a retold index (no schema version)")
         if version < SCHEMA_VERSION:
             self._migrate(version)
+        self._keep = int(self.meta().get("postings_kept", "0"))
         stored = meta.get("config_digest")
         if stored != digest:
             raise StoreError(
@@ -296,6 +338,7 @@ class SqliteStore:
                     ("config", config_json),
                     ("created", now()),
                     ("merged_below", "0"),
+                    ("postings_kept", str(self._keep)),
                 ],
             )
             c.execute("COMMIT")
@@ -310,11 +353,26 @@ class SqliteStore:
             for v in range(version, SCHEMA_VERSION):
                 for stmt in _MIGRATIONS[v]:
                     c.execute(stmt)
+                if v == 3:
+                    self._postings_to_blobs()
             c.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
             raise
+
+    def _postings_to_blobs(self) -> None:
+        """Version 3 -> 4: one ``terms`` row per term with its postings as a blob, instead of a row per posting."""
+        c = self.conn
+        c.execute("ALTER TABLE terms RENAME TO terms_v3")
+        c.execute(_TERMS)
+        cur = c.execute("SELECT term, seq, weight, total FROM postings ORDER BY term, seq")
+        while rows := cur.fetchmany(1 << 16):
+            arr = np.array(rows, dtype=[("term", "<i8"), ("seq", "<i8"), ("weight", "<f8"), ("total", "<f8")])
+            self._append_postings(arr["term"], _records(arr["seq"], arr["weight"], arr["total"]))
+        c.execute("DROP TABLE postings")
+        c.execute("DROP TABLE terms_v3")
+        c.execute("INSERT INTO meta(key, value) VALUES ('postings_kept', ?)", (str(self._keep),))
 
     @_mapped
     def meta(self) -> dict[str, str]:
@@ -442,21 +500,37 @@ class SqliteStore:
         weights = np.concatenate([d[3] for d in docs])
         totals = np.repeat(np.array([d[4] for d in docs], dtype=np.float64), counts)
         order = np.lexsort((pseq, terms))
-        c.executemany(
-            "INSERT INTO postings(term, seq, weight, total) VALUES (?, ?, ?, ?)",
-            zip(
-                terms[order].tolist(),
-                pseq[order].tolist(),
-                weights[order].tolist(),
-                totals[order].tolist(),
-                strict=True,
-            ),
-        )
-        uniq, df = np.unique(terms, return_counts=True)
-        c.executemany(
-            "INSERT INTO terms(term, df) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET df = df + excluded.df",
-            zip(uniq.tolist(), df.tolist(), strict=True),
-        )
+        self._append_postings(terms[order], _records(pseq[order], weights[order], totals[order]))
+
+    def _append_postings(self, terms: NDArray[np.int64], posts: NDArray[np.void]) -> None:
+        """Add postings (sorted by term, then seq; every seq above the term's stored ones) to the terms' rows."""
+        if not terms.size:
+            return
+        c = self.conn
+        heads = np.flatnonzero(np.concatenate(([True], terms[1:] != terms[:-1])))
+        uniq = terms[heads]
+        ends = np.append(heads[1:], terms.size)
+        old = {
+            int(t): (int(df), bytes(b))
+            for t, df, b in c.execute(
+                "SELECT t.term, t.df, t.posts FROM json_each(?) AS j CROSS JOIN terms AS t ON t.term = j.value",
+                (_ids(uniq.tolist()),),
+            )
+        }
+        keep = self._keep * _POSTING.itemsize
+        rows: list[tuple[int, int, bytes]] = []
+        grown: list[tuple[int, int]] = []
+        raw = posts.tobytes()
+        size = _POSTING.itemsize
+        for t, h, e in zip(uniq.tolist(), heads.tolist(), ends.tolist(), strict=True):
+            df, blob = old.get(t, (0, b""))
+            if keep and len(blob) >= keep:
+                grown.append((e - h, t))  # the blob is full: only the count grows
+                continue
+            blob += raw[h * size : e * size]
+            rows.append((t, df + e - h, blob[:keep] if keep else blob))
+        c.executemany("INSERT OR REPLACE INTO terms(term, df, posts) VALUES (?, ?, ?)", rows)
+        c.executemany("UPDATE terms SET df = df + ? WHERE term = ?", grown)
 
     # --- reads ---------------------------------------------------------------------------------------------
 
@@ -521,44 +595,45 @@ class SqliteStore:
 
     @_mapped
     def postings(self, terms: Collection[int], cap: int) -> TermPostings:
-        c = self.conn
+        if self._keep and cap >= self._keep:
+            raise ValueError(f"{self._path} keeps {self._keep} postings per term: it answers for caps below that")
         staged = self._stage()
-        counts = {
-            int(t): int(n)
-            for t, n in c.execute(
-                "SELECT t.term, t.df FROM json_each(?) AS j CROSS JOIN terms AS t ON t.term = j.value", (_ids(terms),)
-            )
-        }
-        merged = set(counts)
-        if staged.posts:
-            for t in set(terms):
-                more = staged.posts.get(t)
-                if more:
-                    counts[t] = counts.get(t, 0) + len(more)
-        held = np.array(sorted(counts), dtype=np.int64)
-        df = np.array([counts[t] for t in held.tolist()], dtype=np.int64)
-        within = held[df <= cap].tolist()
-        rows = c.execute(
-            "SELECT p.term, p.seq, p.weight, p.total FROM json_each(?) AS j "
-            "CROSS JOIN postings AS p ON p.term = j.value",
-            (_ids([t for t in within if t in merged]),),
+        wanted = sorted(set(terms))
+        rows = self.conn.execute(
+            "SELECT t.term, t.df, t.posts FROM json_each(?) AS j CROSS JOIN terms AS t ON t.term = j.value "
+            "ORDER BY t.term",
+            (_ids(wanted),),
         ).fetchall()
-        if staged.posts:
-            for t in within:
-                rows.extend(staged.postings(t))
-        if not rows:
-            empty = np.empty(0, dtype=np.int64)
-            return TermPostings(held, df, empty, empty, np.empty(0), np.empty(0))
-        # One structured array from the row tuples: numpy converts them in C (a batch fetches ~10^5 rows).
-        arr = np.array(rows, dtype=_POSTING_ROW)
-        arr = arr[np.lexsort((arr["seq"], arr["term"]))]
+        m_term = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        m_df = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+        s_term = np.array([t for t in wanted if t in staged.posts], dtype=np.int64)
+        s_df = np.fromiter((len(staged.posts[t]) for t in s_term.tolist()), dtype=np.int64, count=s_term.size)
+        held = np.union1d(m_term, s_term)
+        df = np.zeros(held.size, dtype=np.int64)
+        df[np.searchsorted(held, m_term)] += m_df
+        df[np.searchsorted(held, s_term)] += s_df
+        within = set(held[df <= cap].tolist())
+        # Merged postings of a term precede its staged ones (seq < merged_below); a stable sort by term keeps that.
+        ok = [r for r in rows if r[0] in within]
+        merged = np.frombuffer(b"".join(r[2] for r in ok), dtype=_POSTING)
+        counts = [len(r[2]) // _POSTING.itemsize for r in ok]
+        parts_term = [np.repeat(np.fromiter((r[0] for r in ok), dtype=np.int64, count=len(ok)), counts)]
+        parts = [merged]
+        if s_term.size:
+            st, sp = staged.postings([t for t in s_term.tolist() if t in within])
+            parts_term.append(st)
+            parts.append(sp)
+        term = np.concatenate(parts_term)
+        post = np.concatenate(parts)
+        order = np.argsort(term, kind="stable")
+        term, post = term[order], post[order]
         return TermPostings(
             held,
             df,
-            np.ascontiguousarray(arr["term"]),
-            np.ascontiguousarray(arr["seq"]),
-            np.ascontiguousarray(arr["weight"]),
-            np.ascontiguousarray(arr["total"]),
+            term,
+            np.ascontiguousarray(post["seq"], dtype=np.int64),
+            np.ascontiguousarray(post["weight"], dtype=np.float64),
+            np.ascontiguousarray(post["total"], dtype=np.float64),
         )
 
     @_mapped
@@ -672,6 +747,7 @@ class SqliteStore:
         c = self.conn
         below = self._stage().below
         self._staged = None  # reread without the deleted documents
+        short: set[int] = set()
         for seq in seqs:
             row = c.execute("SELECT band_keys, term_keys FROM sketches WHERE seq = ?", (seq,)).fetchone()
             if row is None:
@@ -685,14 +761,50 @@ class SqliteStore:
             bands = np.frombuffer(row[0], dtype="<i8").tolist()
             terms = np.frombuffer(row[1], dtype="<i8").tolist()
             c.executemany("DELETE FROM bands WHERE key = ? AND seq = ?", [(k, seq) for k in set(bands)])
-            c.executemany("DELETE FROM postings WHERE term = ? AND seq = ?", [(t, seq) for t in terms])
-            c.executemany("UPDATE terms SET df = df - 1 WHERE term = ?", [(t,) for t in terms])
+            rows = c.execute(
+                "SELECT t.term, t.df, t.posts FROM json_each(?) AS j CROSS JOIN terms AS t ON t.term = j.value",
+                (_ids(terms),),
+            ).fetchall()
+            updated = []
+            for t, df, blob in rows:
+                posts = np.frombuffer(blob, dtype=_POSTING)
+                posts = posts[posts["seq"] != seq]
+                updated.append((df - 1, posts.tobytes(), t))
+                if posts.size < df - 1 < self._keep:
+                    short.add(t)  # the list is back within reach of the cap but misses postings beyond the blob
+            c.executemany("UPDATE terms SET df = ?, posts = ? WHERE term = ?", updated)
         c.execute("DELETE FROM terms WHERE df <= 0")
+        if short:
+            self._rebuild_terms(short, below)
         # Keep the mark at most one above the largest stored seq: the next document (seq = max + 1) is staged.
         c.execute(
             "UPDATE meta SET value = CAST(MIN(CAST(value AS INTEGER), (SELECT COALESCE(MAX(seq), -1) + 1 FROM docs)) "
             "AS TEXT) WHERE key = 'merged_below'"
         )
+
+    def _rebuild_terms(self, terms: set[int], below: int) -> None:
+        """Rewrite the rows of `terms` from the sketches of the merged documents (one pass over them)."""
+        c = self.conn
+        wanted = np.array(sorted(terms), dtype=np.int64)
+        found: list[tuple[NDArray[np.int64], NDArray[np.void]]] = []
+        rows = c.execute(
+            "SELECT s.seq, s.term_keys, s.term_weights, d.rare_total FROM sketches AS s JOIN docs AS d "
+            "ON d.seq = s.seq WHERE s.seq < ? ORDER BY s.seq",
+            (below,),
+        )
+        for seq, keys, weights, total in rows:
+            k = np.frombuffer(keys, dtype="<i8")
+            hit = np.isin(k, wanted)
+            if hit.any():
+                n = int(hit.sum())
+                w = np.frombuffer(weights, dtype="<f8")[hit]
+                found.append((k[hit].astype(np.int64), _records(np.full(n, seq), w, np.full(n, float(total)))))
+        c.execute("DELETE FROM terms WHERE term IN (SELECT value FROM json_each(?))", (_ids(terms),))
+        if found:
+            term = np.concatenate([f[0] for f in found])
+            post = np.concatenate([f[1] for f in found])
+            order = np.argsort(term, kind="stable")  # seq order within a term: the rows came in seq order
+            self._append_postings(term[order], post[order])
 
     @_mapped
     def replace_families(self, families: Sequence[tuple[str, str, int, str]]) -> None:

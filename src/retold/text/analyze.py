@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, replace
-
-import numpy as np
 
 from retold.model import Document, Sentence, SentenceKind
 from retold.text.boilerplate import Boilerplate, date_header, find_boilerplate
@@ -68,13 +67,11 @@ def analyze(doc: Document) -> Analyzed:
         doc = replace(doc, date=hdr_date)
     toks = tokenize(text)
     bps = find_boilerplate(text)
-    starts = toks.starts
+    starts = toks.starts.tolist()  # bisect on a list: a numpy call per scalar lookup costs more than the search
     out: list[Sentence] = []
 
     def add(s: int, e: int, para: int, kind: SentenceKind) -> None:
-        t0 = int(np.searchsorted(starts, s, "left"))
-        t1 = int(np.searchsorted(starts, e, "left"))
-        out.append(Sentence(s, e, t0, t1, para, kind))
+        out.append(Sentence(s, e, bisect_left(starts, s), bisect_left(starts, e), para, kind))
 
     bi = 0
     for para, (ps, pe) in enumerate(paragraphs(text)):
