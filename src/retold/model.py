@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from retold._pickling import by_fields
+
 Label = Literal["verbatim", "paraphrase", "new", "attribution"]
 PassageLabel = Literal["verbatim", "paraphrase"]
 VerdictName = Literal["duplicate", "near-duplicate", "rewrite", "partial-reuse", "unrelated"]
@@ -15,6 +17,7 @@ LABELS: tuple[Label, ...] = ("verbatim", "paraphrase", "new", "attribution")
 VERDICTS: tuple[VerdictName, ...] = ("duplicate", "near-duplicate", "rewrite", "partial-reuse", "unrelated")
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Document:
     """One input article. `text` is the original text; every offset in retold indexes it.
@@ -31,6 +34,7 @@ class Document:
     origin: str | None = None
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Span:
     """A labelled half-open character range ``[start, end)`` of a document's original text."""
@@ -43,6 +47,7 @@ class Span:
         return {"start": self.start, "end": self.end, "label": self.label}
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Sentence:
     """A sentence (or heading, or attribution line) as a span of the original text.
@@ -58,6 +63,7 @@ class Sentence:
     kind: SentenceKind
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A pair of documents worth aligning, found by one channel. `a < b` by corpus position."""
@@ -68,6 +74,7 @@ class Candidate:
     score: float
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Passage:
     """A run of aligned text: ``a[a_start:a_end]`` corresponds to ``b[b_start:b_end]``."""
@@ -90,6 +97,7 @@ class Passage:
         }
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Alignment:
     """What `align` found between two documents: passages plus a full labelling of each side."""
@@ -99,6 +107,7 @@ class Alignment:
     spans_b: tuple[Span, ...]
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class SideSummary:
     """Per-document part of a pair result."""
@@ -112,6 +121,7 @@ class SideSummary:
         return {"id": self.id, "date": self.date, "chars": self.chars, "coverage": round(self.coverage, 4)}
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class PairResult:
     """The verdict on one pair with its evidence; `to_json` is the fixed pair JSON."""

@@ -25,6 +25,7 @@ from typing import Literal, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from retold._pickling import by_fields
 from retold.align.aligner import align
 from retold.candidates.buckets import match_buckets
 from retold.candidates.merge import CandidatePair, merge
@@ -96,6 +97,7 @@ class ScanStats:
         return self.documents - len(self.updated)
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Features:
     """What candidate search needs from one analysed document (computed in a worker process)."""

@@ -21,6 +21,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
+from retold._pickling import by_fields
 from retold.config import RewriteConfig
 from retold.model import Candidate
 from retold.sketch.hashing import hash_tokens
@@ -67,6 +68,7 @@ def rare_terms(an: Analyzed) -> dict[str, float]:
     return out
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class TermVector:
     """A document's rare terms as 64-bit keys (xxhash64 of the stem, as signed int64), sorted, with weights.

@@ -151,9 +151,7 @@ def _blob(arr: NDArray[np.generic], dtype: str) -> bytes:
     return np.ascontiguousarray(arr, dtype=dtype).tobytes()
 
 
-def _records(
-    seq: NDArray[np.int64], weight: NDArray[np.float64], total: NDArray[np.float64]
-) -> NDArray[np.void]:
+def _records(seq: NDArray[np.int64], weight: NDArray[np.float64], total: NDArray[np.float64]) -> NDArray[np.void]:
     out = np.empty(seq.size, dtype=_POSTING)
     out["seq"], out["weight"], out["total"] = seq, weight, total
     return out

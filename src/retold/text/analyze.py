@@ -5,12 +5,14 @@ from __future__ import annotations
 from bisect import bisect_left
 from dataclasses import dataclass, replace
 
+from retold._pickling import by_fields
 from retold.model import Document, Sentence, SentenceKind
 from retold.text.boilerplate import Boilerplate, date_header, find_boilerplate
 from retold.text.sentences import is_heading, paragraphs, sentences, trim
 from retold.text.tokens import Tokens, is_stopword, stem, tokenize
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Analyzed:
     """A document with everything the stages need; `doc.date` is filled from a leading date header."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from retold._pickling import by_fields
 from retold.text.sentences import trim
 
 _AGENCIES = (
@@ -85,6 +86,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Boilerplate:
     """An attribution span and what kind of boilerplate it is."""

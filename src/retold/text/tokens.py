@@ -11,10 +11,13 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 import regex
 from numpy.typing import NDArray
+
+from retold._pickling import by_fields
 
 _NOSPACE = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
 _WORDCH = rf"[[\w]--[_{_NOSPACE}]]"
@@ -37,6 +40,7 @@ _STOPWORDS = frozenset(
 )
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Tokens:
     """Parallel arrays over a text's tokens: `norm[i]` is ``text[starts[i]:ends[i]]`` normalised."""
@@ -68,9 +72,14 @@ def tokenize(text: str) -> Tokens:
     ('hi', "o'brien")
     """
     matches = list(TOKEN_RE.finditer(text))
-    norm = tuple(map(_normalize_cached, [m.group() for m in matches]))
-    offsets = np.array([m.span() for m in matches], dtype=np.int64).reshape(-1, 2)
-    return Tokens(norm, np.ascontiguousarray(offsets[:, 0]), np.ascontiguousarray(offsets[:, 1]))
+    norm = tuple(map(_normalize_cached, map(_GROUP, matches)))
+    # Flat (start, end, start, end, ...) straight into an array: no list of tuples for numpy to inspect.
+    flat = np.fromiter(chain.from_iterable(map(_SPAN, matches)), dtype=np.int64, count=2 * len(matches))
+    return Tokens(norm, flat[0::2].copy(), flat[1::2].copy())
+
+
+_MATCH = type(TOKEN_RE.search("a"))
+_GROUP, _SPAN = _MATCH.group, _MATCH.span
 
 
 _normalize_cached = lru_cache(maxsize=262144)(normalize_token)
