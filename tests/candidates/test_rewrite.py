@@ -321,3 +321,42 @@ def test_all_pairs_scores_symmetric_and_bounded() -> None:
         assert 0.0 <= c.score <= 1.0
     expected = {(i, j) for i, j in itertools.combinations(range(15), 2) if set(terms[i]) & set(terms[j])}
     assert {(c.a, c.b) for c in cands} == expected
+
+
+def _brute_force(terms: list[dict[str, float]], seqs: list[int], cfg: RewriteConfig) -> dict[tuple[int, int], float]:
+    """The rule of `match_rare_terms`, pair by pair: shared terms eligible for the later document, summed in key
+    order."""
+    vecs = [term_vector(t) for t in terms]
+    out: dict[tuple[int, int], float] = {}
+    for j, vj in enumerate(vecs):
+        held_before = {k: sum(k in vecs[i].keys.tolist() for i in range(j)) for k in vj.keys.tolist()}
+        wj = dict(zip(vj.keys.tolist(), vj.weights.tolist(), strict=True))
+        for i in range(j):
+            wi = dict(zip(vecs[i].keys.tolist(), vecs[i].weights.tolist(), strict=True))
+            shared = sorted(k for k in wj if k in wi and held_before[k] <= cfg.max_postings)
+            smaller = min(vecs[i].total, vj.total)
+            if not shared or smaller <= 0:
+                continue
+            score = 0.0
+            for k in shared:
+                score += float(np.sqrt(wi[k] * wj[k]))
+            score /= smaller
+            n = len(shared)
+            enough = n >= cfg.min_shared or (n >= 2 and score >= cfg.few_terms_score)
+            if enough and score >= cfg.min_score:
+                out[(seqs[i], seqs[j])] = min(1.0, score)
+    return out
+
+
+@pytest.mark.parametrize("min_shared", [1, 2, 3])
+@pytest.mark.parametrize("base", [0, 2**52])  # 2**52: seqs too large for the one-key sort: the lexsort path
+def test_match_rare_terms_equals_the_pairwise_rule(min_shared: int, base: int) -> None:
+    rng = random.Random(min_shared)
+    vocab = [f"w{k}" for k in range(30)]
+    terms = [{w: round(rng.uniform(6, 9), 3) for w in rng.sample(vocab, rng.randint(0, 8))} for _ in range(60)]
+    cfg = RewriteConfig(min_shared=min_shared, min_score=0.25, max_postings=6, few_terms_score=0.5)
+    seqs = [base + 3 * n for n in range(len(terms))]
+    got = match_rare_terms([term_vector(t) for t in terms], seqs, Postings(), cfg)
+    want = _brute_force(terms, seqs, cfg)
+    assert [(c.a, c.b) for c in got] == sorted(want) and len(want) > 10
+    assert all(c.score == pytest.approx(want[(c.a, c.b)], rel=1e-12) for c in got)

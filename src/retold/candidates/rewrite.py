@@ -211,16 +211,21 @@ def match_rare_terms(
     b_local = doc[mine]
     shared = np.sqrt(np.concatenate(p_w) * wt[mine])
     # Sum each pair's shared weights in term-key order: the float result is then independent of batching.
-    pair_order = np.lexsort((key[mine], b_local, a_seq))
-    a_seq, a_total, b_local, shared = a_seq[pair_order], a_total[pair_order], b_local[pair_order], shared[pair_order]
-    first = np.empty(a_seq.size, dtype=bool)
+    pair = a_seq * m + b_local  # one id per (earlier, new) pair; seqs are far below 2**54
+    pair_order = _pair_term_order(pair, group[mine], uniq.size)
+    pair, shared = pair[pair_order], shared[pair_order]
+    first = np.empty(pair.size, dtype=bool)
     first[0] = True
-    first[1:] = (a_seq[1:] != a_seq[:-1]) | (b_local[1:] != b_local[:-1])
+    np.not_equal(pair[1:], pair[:-1], out=first[1:])
     heads = np.flatnonzero(first)
-    count = np.diff(np.append(heads, a_seq.size))
+    count = np.diff(np.append(heads, pair.size))
     weight = np.add.reduceat(shared, heads)
-    a_out, b_out = a_seq[heads], b_local[heads]
-    smaller = np.minimum(a_total[heads], new_total[b_out])
+    # Most pairs share one term; no rule accepts fewer than min(min_shared, 2).
+    sel = count >= min(cfg.min_shared, 2)
+    heads, count, weight = heads[sel], count[sel], weight[sel]
+    a_out, b_out = np.divmod(pair[heads], m)
+    a_total = a_total[pair_order[heads]]
+    smaller = np.minimum(a_total, new_total[b_out])
     with np.errstate(divide="ignore", invalid="ignore"):
         score = np.where(smaller > 0, weight / smaller, 0.0)
     enough = (count >= cfg.min_shared) | ((count >= 2) & (score >= cfg.few_terms_score))
@@ -231,6 +236,14 @@ def match_rare_terms(
     ]
     out.sort(key=lambda c: (c.a, c.b))
     return out
+
+
+def _pair_term_order(pair: NDArray[np.int64], term: NDArray[np.int64], terms: int) -> NDArray[np.intp]:
+    """The order of entries by (pair, term rank); every (pair, term) is distinct (a document holds a term once)."""
+    if pair.size and 0 <= int(pair.min()) and int(pair.max()) < (1 << 62) // max(1, terms):
+        # One int64 key: distinct keys make the fast (unstable) sort exact, ~10x cheaper than a 2-key lexsort.
+        return np.argsort(pair * terms + term)
+    return np.lexsort((term, pair))
 
 
 def rewrite_candidates(terms: Sequence[Mapping[str, float]], cfg: RewriteConfig) -> list[Candidate]:
