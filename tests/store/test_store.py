@@ -519,3 +519,25 @@ def test_kill_during_merges_loses_no_committed_batch(tmp_path: Path) -> None:
             db.unlink()
             for suffix in ("-wal", "-shm"):
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("keep", [0, 3])
+def test_document_added_below_the_mark_keeps_postings_in_seq_order(tmp_path: Path, keep: int) -> None:
+    later = [_record(s, f"d{s}", fp=None, bands=[s], terms={7: 1.0 + s}) for s in (5, 6, 8)]
+    early = [_record(2, "d2", fp=None, bands=[2], terms={7: 3.0})]
+    reference = MemoryStore()
+    with _sqlite(tmp_path / "i.sqlite", keep_postings=keep) as s:
+        for store in (s, reference):
+            with store.transaction():
+                store.add(later, [])
+        s.merge()
+        for store in (s, reference):
+            with store.transaction():
+                store.add(early, [])  # below the merged mark: straight into the keyed rows
+        assert s.staged_count() == 0
+        _same_answers(s, reference, later + early, caps=(1, 2) if keep else (3, 4, 1000))
+        if not keep:
+            assert s.postings([7], 10).seq.tolist() == [2, 5, 6, 8]
+        df, blob = s.conn.execute("SELECT df, posts FROM terms WHERE term = 7").fetchone()
+        seqs = np.frombuffer(blob, dtype=[("seq", "<i8"), ("weight", "<f8"), ("total", "<f8")])["seq"].tolist()
+        assert df == 4 and seqs == [2, 5, 6, 8][: keep or 4]

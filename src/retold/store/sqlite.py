@@ -157,6 +157,11 @@ def _records(seq: NDArray[np.int64], weight: NDArray[np.float64], total: NDArray
     return out
 
 
+def _seq_at(blob: bytes, offset: int) -> int:
+    """The seq of the posting record at byte `offset` of a blob."""
+    return int.from_bytes(blob[offset : offset + 8], "little", signed=True)
+
+
 def _ids(values: Collection[int]) -> str:
     return json.dumps([int(v) for v in values])
 
@@ -501,7 +506,7 @@ class SqliteStore:
         self._append_postings(terms[order], _records(pseq[order], weights[order], totals[order]))
 
     def _append_postings(self, terms: NDArray[np.int64], posts: NDArray[np.void]) -> None:
-        """Add postings (sorted by term, then seq; every seq above the term's stored ones) to the terms' rows."""
+        """Add postings (sorted by term, then seq) to the terms' rows, keeping each blob in seq order."""
         if not terms.size:
             return
         c = self.conn
@@ -522,10 +527,16 @@ class SqliteStore:
         size = _POSTING.itemsize
         for t, h, e in zip(uniq.tolist(), heads.tolist(), ends.tolist(), strict=True):
             df, blob = old.get(t, (0, b""))
-            if keep and len(blob) >= keep:
+            more = raw[h * size : e * size]
+            if blob and _seq_at(more, 0) < _seq_at(blob, len(blob) - size):
+                # A document added below the mark (seqs given out of order): merge in seq order.
+                both = np.concatenate((np.frombuffer(blob, dtype=_POSTING), np.frombuffer(more, dtype=_POSTING)))
+                blob = both[np.argsort(both["seq"], kind="stable")].tobytes()
+            elif keep and len(blob) >= keep:
                 grown.append((e - h, t))  # the blob is full: only the count grows
                 continue
-            blob += raw[h * size : e * size]
+            else:
+                blob += more
             rows.append((t, df + e - h, blob[:keep] if keep else blob))
         c.executemany("INSERT OR REPLACE INTO terms(term, df, posts) VALUES (?, ?, ?)", rows)
         c.executemany("UPDATE terms SET df = df + ? WHERE term = ?", grown)
