@@ -84,7 +84,6 @@ _TABLES = (
         seq INTEGER PRIMARY KEY,
         signature BLOB NOT NULL, band_keys BLOB NOT NULL, term_keys BLOB NOT NULL, term_weights BLOB NOT NULL)""",
     "CREATE TABLE bands (key INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (key, seq)) WITHOUT ROWID",
-    _TERMS_V3,
     """CREATE TABLE pairs (a INTEGER NOT NULL, b INTEGER NOT NULL, verdict TEXT NOT NULL, channels TEXT NOT NULL,
         score REAL NOT NULL, json TEXT NOT NULL, PRIMARY KEY (a, b)) WITHOUT ROWID""",
     "CREATE INDEX pairs_b ON pairs(b)",
@@ -97,14 +96,14 @@ _FAMILIES = (
     "CREATE TABLE families (id TEXT PRIMARY KEY, original TEXT NOT NULL, size INTEGER NOT NULL, json TEXT NOT NULL)"
 )
 
-SCHEMA: tuple[str, ...] = tuple(_TERMS if t == _TERMS_V3 else t for t in (*_TABLES, _FAMILIES))
+SCHEMA: tuple[str, ...] = (*_TABLES, _TERMS, _FAMILIES)
 """The current schema, as created in a new file."""
 
-SCHEMA_V1: tuple[str, ...] = (*_TABLES, _POSTINGS_V3)
+SCHEMA_V1: tuple[str, ...] = (*_TABLES, _TERMS_V3, _POSTINGS_V3)
 """Version 1 (no families table); kept to document and test the migration."""
 
 _MERGED_ALL = "INSERT INTO meta(key, value) SELECT 'merged_below', CAST(COALESCE(MAX(seq), -1) + 1 AS TEXT) FROM docs"
-SCHEMA_V2: tuple[str, ...] = (*_TABLES, _POSTINGS_V3, _FAMILIES)
+SCHEMA_V2: tuple[str, ...] = (*_TABLES, _TERMS_V3, _POSTINGS_V3, _FAMILIES)
 """Version 2 (every document's rows in the keyed tables, no ``merged_below``); kept to test the migration."""
 
 SCHEMA_V3: tuple[str, ...] = SCHEMA_V2
