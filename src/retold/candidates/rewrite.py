@@ -63,7 +63,7 @@ def rare_terms(an: Analyzed) -> dict[str, float]:
     for s in an.content_sentences:
         for i in range(s.tok_start, s.tok_end):
             w = rare_weight(norm[i])
-            if w and w > out.get(stems[i], 0.0):
+            if w > out.get(stems[i], 0.0):
                 out[stems[i]] = w
     return out
 

@@ -608,8 +608,7 @@ class SqliteStore:
         staged = self._stage()
         wanted = sorted(set(terms))
         rows = self.conn.execute(
-            "SELECT t.term, t.df, t.posts FROM json_each(?) AS j CROSS JOIN terms AS t ON t.term = j.value "
-            "ORDER BY t.term",
+            "SELECT t.term, t.df, t.posts FROM json_each(?) AS j CROSS JOIN terms AS t ON t.term = j.value",
             (_ids(wanted),),
         ).fetchall()
         m_term = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
