@@ -147,3 +147,27 @@ def test_killed_run_resumes_to_the_same_index(
     out = tmp_path / "out"
     api.export_index(db, out)
     assert _files(out) == _files(scanned)
+
+
+def test_index_from_before_the_vector_channel_gets_vectors(
+    corpus: list[dict[str, str]], scanned: Path, tmp_path: Path
+) -> None:
+    # An index made before schema 5 has no article vectors: the next run gives every stored document its vector
+    # before it searches, so the pairs are those of one scan.
+    from retold import semantic
+
+    if not semantic.available():
+        pytest.skip("semantic channel not installed: no vector channel")
+    db = tmp_path / "old.sqlite"
+    half = len(corpus) // 2
+    api.index_corpus([write_jsonl(tmp_path / "first.jsonl", corpus[:half])], db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM vectors")
+    with api.open_index(db) as store:
+        assert len(store.without_vector()) == half
+    api.index_corpus([write_jsonl(tmp_path / "second.jsonl", corpus[half:])], db)
+    with api.open_index(db) as store:
+        assert store.without_vector() == [] and store.vectors()[0].size == len(corpus)
+    out = tmp_path / "out"
+    api.export_index(db, out)
+    assert _files(out) == _files(scanned)

@@ -11,7 +11,7 @@ Label = Literal["verbatim", "paraphrase", "new", "attribution"]
 PassageLabel = Literal["verbatim", "paraphrase"]
 VerdictName = Literal["duplicate", "near-duplicate", "rewrite", "partial-reuse", "unrelated"]
 SentenceKind = Literal["text", "heading", "attribution"]
-Channel = Literal["exact", "minhash", "rewrite"]
+Channel = Literal["exact", "minhash", "rewrite", "vector"]
 
 LABELS: tuple[Label, ...] = ("verbatim", "paraphrase", "new", "attribution")
 VERDICTS: tuple[VerdictName, ...] = ("duplicate", "near-duplicate", "rewrite", "partial-reuse", "unrelated")

@@ -27,9 +27,11 @@ from numpy.typing import NDArray
 
 from retold._pickling import by_fields
 from retold.align.aligner import align
+from retold.align.similarity import semantic_active
 from retold.candidates.buckets import match_buckets
 from retold.candidates.merge import CandidatePair, merge
-from retold.candidates.rewrite import Postings, TermVector, match_rare_terms, rare_terms, term_vector
+from retold.candidates.rewrite import Postings, TermVector, rare_term_matches, rare_terms, term_vector
+from retold.candidates.vectors import DIM, VectorIndex, shared_vectors, sharing_a_term
 from retold.config import RetoldConfig
 from retold.model import Candidate, Document, PairResult, VerdictName
 from retold.sketch.hashing import hash_tokens, ngram_hashes, text_fingerprint
@@ -107,16 +109,48 @@ class Features:
     fingerprint: int | None
     terms: TermVector
     credited: bool
+    vector: NDArray[np.float32] | None = None
+
+
+def vectors_on(cfg: RetoldConfig) -> bool:
+    """Whether the vector candidate channel runs: with the semantic channel (`semantic_active`)."""
+    return semantic_active(cfg.align)
 
 
 def featurize(doc: Document, cfg: RetoldConfig) -> Features:
-    """Analyse a document and compute its shingles, exact fingerprint, rare terms and agency-credit flag."""
+    """Analyse a document and compute its shingles, exact fingerprint, rare terms, agency-credit flag and, with
+    the vector channel on, its article vector."""
     an = analyze(doc)
     token_hashes = hash_tokens(an.content_tokens())
     shingles = ngram_hashes(token_hashes, cfg.sketch.shingle)
     fp = _signed(text_fingerprint(token_hashes)) if token_hashes.size else None
     credited = any(b.kind == "agency" for b in an.boilerplate)
-    return Features(an, shingles, fp, term_vector(rare_terms(an)), credited)
+    vec = shared_vectors().document(an) if vectors_on(cfg) else None
+    return Features(an, shingles, fp, term_vector(rare_terms(an)), credited, vec)
+
+
+def _article_vector(doc: Document) -> NDArray[np.float32]:
+    return shared_vectors().document(analyze(doc))
+
+
+def load_vectors(
+    store: Store, pool: Workers | None = None, *, progress: Progress | None = None, chunk: int = 4096
+) -> VectorIndex:
+    """The store's article vectors as a `VectorIndex`, after giving the documents stored without one (indexed
+    before the vector channel existed) theirs, `chunk` documents per transaction (`progress` stage
+    ``"vectors"``). Without `pool` nothing is written: such documents then take no part."""
+    missing = store.without_vector() if pool is not None else []
+    for c0 in range(0, len(missing), chunk):
+        assert pool is not None
+        docs = store.documents(missing[c0 : c0 + chunk])
+        order = sorted(docs)
+        rows = list(pool.map(_article_vector, [docs[s] for s in order], pool.chunksize(len(order))))
+        with store.transaction():
+            store.put_vectors(order, np.asarray(rows, dtype=np.float32).reshape(len(order), -1))
+        if progress:
+            progress("vectors", min(len(missing), c0 + chunk), len(missing))
+    seqs, vecs = store.vectors()
+    return VectorIndex(seqs.tolist(), vecs if len(seqs) else None)
 
 
 def text_hash(text: str) -> str:
@@ -319,7 +353,7 @@ def index_documents(
     own_workers = workers is None
     pool = workers or Workers(1)
     stats = ScanStats(
-        candidates=dict.fromkeys(("exact", "minhash", "rewrite", "merged"), 0),
+        candidates=dict.fromkeys(("exact", "minhash", "rewrite", "vector", "merged"), 0),
         seconds=dict.fromkeys(("read", "analyse", "candidates", "align", "store"), 0.0),
     )
     if total is None:
@@ -329,6 +363,7 @@ def index_documents(
         state = store.begin_run(note)
         stats.run, stats.interrupted = state.run, state.interrupted
         planner = _Planner(store, docs, batch_size, state.run, strict=outcomes is None)
+        vindex = load_vectors(store, pool, progress=progress) if vectors_on(cfg) else None
         cache: OrderedDict[int, Analyzed] = OrderedDict()
         params = MinHashParams(num_perm=cfg.sketch.num_perm, seed=cfg.sketch.seed)
         if progress:
@@ -363,9 +398,11 @@ def index_documents(
                 store.delete(old)
                 for seq in old:
                     cache.pop(seq, None)
+                if vindex is not None:
+                    vindex.remove(old)
             base = store.next_seq()
             seqs = list(range(base, base + len(feats)))
-            found = find_candidates(store, feats, sigs, seqs, cfg, keys=keys)
+            found = find_candidates(store, feats, sigs, seqs, cfg, keys=keys, vectors=vindex)
             seconds["analyse"] += t1 - t0
             seconds["candidates"] += time.perf_counter() - t1
             return _Prepared(batch, feats, sigs, keys, seqs, len(old), found)
@@ -405,6 +442,8 @@ def index_documents(
                 # its own transaction, after their deletion.
                 t0 = time.perf_counter()
                 store.add([_doc_record(*x) for x in cur.records()], [])
+                if vindex is not None:
+                    vindex.add(cur.seqs, _vector_rows(cur.feats))
                 t1 = time.perf_counter()
                 for _ in range(2 - len(pending)):
                     submit()
@@ -463,7 +502,10 @@ def query(
     params = MinHashParams(num_perm=cfg.sketch.num_perm, seed=cfg.sketch.seed)
     sigs = signatures([f.shingles], params)
     own = store.lookup([doc.id]).get(doc.id)
-    found = find_candidates(store, [f], sigs, [store.next_seq()], cfg, exclude={own.seq} if own else set())
+    vindex = load_vectors(store) if vectors_on(cfg) else None
+    found = find_candidates(
+        store, [f], sigs, [store.next_seq()], cfg, exclude={own.seq} if own else set(), vectors=vindex
+    )
     stored = store.documents({p.a for p in found})
     analyzed = {seq: analyze(d) for seq, d in stored.items()}
     out = []
@@ -521,11 +563,13 @@ def find_candidates(
     *,
     keys: Sequence[NDArray[np.int64]] | None = None,
     exclude: Collection[int] = (),
+    vectors: VectorIndex | None = None,
 ) -> list[CandidatePair]:
     """Candidate pairs of new documents (sequence numbers `seqs`) among stored ones and each other.
 
-    Channels: equal exact fingerprints and shared LSH band keys (`retold.candidates.buckets`), and shared rare
-    terms (`retold.candidates.rewrite`); merged, sorted by ``(a, b)``, ``a`` always the earlier document.
+    Channels: equal exact fingerprints and shared LSH band keys (`retold.candidates.buckets`), shared rare
+    terms (`retold.candidates.rewrite`) and, given the stored article `vectors`, nearest article vectors
+    (`retold.candidates.vectors`); merged, sorted by ``(a, b)``, ``a`` always the earlier document.
     `keys` are the documents' band keys (`_band_keys`; computed when not given). Stored documents in `exclude`
     are left out.
     """
@@ -547,11 +591,22 @@ def find_candidates(
     terms = [f.terms for f in feats]
     tp = store.postings({int(k) for v in terms for k in v.keys.tolist()}, cfg.rewrite.max_postings)
     earlier = Postings(tp.terms, tp.df, tp.term, tp.seq, tp.weight, tp.total)
-    rew = match_rare_terms(terms, seqs, earlier, cfg.rewrite)
+    rew, sharing = rare_term_matches(terms, seqs, earlier, cfg.rewrite)
+    vec = [] if vectors is None else vectors.search(seqs, _vector_rows(feats), exclude=frozenset(exclude))
+    vec = sharing_a_term(vec, sharing)
     if exclude:
         gone = set(exclude)
         exact, near, rew = ([c for c in chan if c.a not in gone] for chan in (exact, near, rew))
-    return merge(exact, near, rew)
+    return merge(exact, near, rew, vec)
+
+
+def _vector_rows(feats: Sequence[Features]) -> NDArray[np.float32]:
+    """The documents' article vectors as rows (zeros where a document has none: it matches nothing)."""
+    out = np.zeros((len(feats), DIM), dtype=np.float32)
+    for i, f in enumerate(feats):
+        if f.vector is not None:
+            out[i] = f.vector
+    return out
 
 
 def _dispatch(
@@ -619,6 +674,7 @@ def _doc_record(seq: int, f: Features, sig: NDArray[np.uint64], bands: NDArray[n
         term_keys=f.terms.keys,
         term_weights=f.terms.weights,
         rare_total=f.terms.total,
+        vector=f.vector,
     )
 
 

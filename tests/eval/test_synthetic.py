@@ -303,6 +303,6 @@ def test_run_on_a_small_corpus(shared_data: Path, tmp_path: Path) -> None:
     assert res.metrics["family_ari"] >= 0.9 and res.metrics["lookalike_separation"] >= 0.9
     assert res.n == 45 and res.details["counts"]["near-duplicate"] == 15 and res.details["counts"]["lookalike"] == 15
     assert res.details["lookalike_candidate_rate"] >= 0.5  # the look-alikes are hard: most reach alignment
-    assert set(res.details["channel_recall_rewrite"]) == {"exact", "minhash", "rewrite", "any"}
+    assert set(res.details["channel_recall_rewrite"]) == {"exact", "minhash", "rewrite", "vector", "any"}
     assert 0.0 <= res.details["minhash_recall_rewrite"] <= 1.0
     json.dumps(res.to_json())

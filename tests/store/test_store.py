@@ -19,7 +19,7 @@ import pytest
 from retold.errors import StoreError
 from retold.model import Document
 from retold.store.base import DocRecord, MemoryStore, PairRecord, Store, pair_from_json
-from retold.store.sqlite import SCHEMA_V1, SCHEMA_V2, SCHEMA_VERSION, SqliteStore
+from retold.store.sqlite import SCHEMA_V1, SCHEMA_V2, SCHEMA_V4, SCHEMA_VERSION, SqliteStore
 
 DIGEST = "cfg-1"
 
@@ -186,13 +186,13 @@ def test_new_file_schema_wal_and_meta(tmp_path: Path) -> None:
         assert s.journal_mode() == "wal"
         meta = s.meta()
         assert (
-            meta["schema_version"] == str(SCHEMA_VERSION) == "4"
+            meta["schema_version"] == str(SCHEMA_VERSION) == "5"
             and meta["merged_below"] == "0"
             and meta["postings_kept"] == "0"
             and meta["config_digest"] == DIGEST
         )
         assert set(s.table_counts()) == {
-            "meta", "docs", "sketches", "bands", "terms", "pairs", "families", "runs", "batches"
+            "meta", "docs", "sketches", "bands", "terms", "pairs", "families", "runs", "batches", "vectors"
         }  # fmt: skip
         with s.transaction():
             s.add(RECORDS[:1], [])
@@ -334,7 +334,8 @@ def test_migration_from_versions_2_and_3(tmp_path: Path, version: int, keep: int
         reference.add(RECORDS, [])
     with _sqlite(path, create=False, keep_postings=keep) as s:
         meta = s.meta()
-        assert (meta["schema_version"], meta["merged_below"], meta["postings_kept"]) == ("4", "3", str(keep))
+        assert (meta["schema_version"], meta["merged_below"], meta["postings_kept"]) == ("5", "3", str(keep))
+        assert s.without_vector() == [0, 1, 2]  # indexed before the vector channel: given vectors by the next run
         assert s.staged_count() == 0 and "postings" not in s.table_counts()
         with s.transaction():
             s.add(RECORDS[3:], [])
@@ -541,3 +542,63 @@ def test_document_added_below_the_mark_keeps_postings_in_seq_order(tmp_path: Pat
         df, blob = s.conn.execute("SELECT df, posts FROM terms WHERE term = 7").fetchone()
         seqs = np.frombuffer(blob, dtype=[("seq", "<i8"), ("weight", "<f8"), ("total", "<f8")])["seq"].tolist()
         assert df == 4 and seqs == [2, 5, 6, 8][: keep or 4]
+
+
+# --- article vectors (the vector candidate channel) ------------------------------------------------------------
+
+
+def _with_vector(r: DocRecord, seed: int) -> DocRecord:
+    vec = np.random.default_rng(seed).standard_normal(384).astype(np.float32)
+    return DocRecord(**{f: getattr(r, f) for f in DocRecord.__slots__ if f != "vector"}, vector=vec)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_vectors_stored_put_and_deleted(tmp_path: Path, kind: str) -> None:
+    s: Store = MemoryStore() if kind == "memory" else _sqlite(tmp_path / "v.sqlite")
+    try:
+        recs = [_with_vector(r, n) if n % 2 == 0 else r for n, r in enumerate(RECORDS)]
+        with s.transaction():
+            s.add(recs, [])
+        seqs, vecs = s.vectors()
+        with_vec = [r for r in recs if r.vector is not None]
+        assert seqs.tolist() == [r.seq for r in with_vec] and vecs.dtype == np.float32
+        assert all(np.array_equal(v, r.vector) for v, r in zip(vecs, with_vec, strict=True))
+        missing = [r.seq for r in recs if r.vector is None]
+        assert s.without_vector() == missing
+        filler = np.ones((len(missing) + 1, 384), dtype=np.float32)
+        with s.transaction():
+            s.put_vectors([*missing, 999], filler)  # 999 is no stored document: ignored
+            s.delete([with_vec[0].seq])
+        seqs, vecs = s.vectors()
+        assert s.without_vector() == []
+        assert seqs.tolist() == sorted({r.seq for r in recs} - {with_vec[0].seq})
+    finally:
+        s.close()
+
+
+def test_empty_store_has_no_vectors(tmp_path: Path) -> None:
+    with _sqlite(tmp_path / "e.sqlite") as s:
+        seqs, vecs = s.vectors()
+        assert seqs.size == 0 and vecs.shape[0] == 0
+    seqs, vecs = MemoryStore().vectors()
+    assert seqs.size == 0 and vecs.shape[0] == 0
+
+
+def test_migration_from_version_4_adds_the_vectors_table(tmp_path: Path) -> None:
+    path = tmp_path / "v4.sqlite"
+    conn = sqlite3.connect(path)
+    for stmt in SCHEMA_V4:
+        conn.execute(stmt)
+    conn.executemany(
+        "INSERT INTO meta(key, value) VALUES (?, ?)",
+        [("schema_version", "4"), ("config_digest", DIGEST), ("merged_below", "1"), ("postings_kept", "0")],
+    )
+    conn.execute(
+        "INSERT INTO docs(seq, id, text_hash, text, chars, credited, fingerprint, rare_total, run) "
+        "VALUES (0, 'kept', 'h', 'old text', 8, 0, NULL, 0.0, 1)"
+    )
+    conn.commit()
+    conn.close()
+    with _sqlite(path, create=False) as s:
+        assert s.meta()["schema_version"] == str(SCHEMA_VERSION)
+        assert "vectors" in s.table_counts() and s.without_vector() == [0]

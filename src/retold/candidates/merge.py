@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from retold.model import Candidate, Channel
 
-_ORDER: dict[Channel, int] = {"exact": 0, "minhash": 1, "rewrite": 2}
+_ORDER: dict[Channel, int] = {"exact": 0, "minhash": 1, "rewrite": 2, "vector": 3}
 
 
 @dataclass(frozen=True, slots=True)

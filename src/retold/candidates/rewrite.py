@@ -131,7 +131,19 @@ def match_rare_terms(
     earlier: Postings,
     cfg: RewriteConfig,
 ) -> list[Candidate]:
-    """Rewrite candidates of new documents among earlier documents and among themselves.
+    """Rewrite candidates of new documents among earlier documents and among themselves (`rare_term_matches`
+    without the pairs that share terms)."""
+    return rare_term_matches(new, seqs, earlier, cfg)[0]
+
+
+def rare_term_matches(
+    new: Sequence[TermVector],
+    seqs: Sequence[int],
+    earlier: Postings,
+    cfg: RewriteConfig,
+) -> tuple[list[Candidate], NDArray[np.int64]]:
+    """Rewrite candidates of new documents among earlier documents and among themselves, and every pair that
+    shares at least one eligible term.
 
     For new document ``j`` and each of its terms ``t``: if at most ``cfg.max_postings`` earlier documents (in
     `earlier`, plus new documents before ``j``) hold ``t``, every one of them shares ``t`` with ``j``; otherwise
@@ -147,16 +159,19 @@ def match_rare_terms(
         cfg: Thresholds and the posting cap.
 
     Returns:
-        ``Candidate(a=earlier seq, b=new seq, "rewrite", score)``, score in [0, 1], sorted by ``(a, b)``.
+        ``Candidate(a=earlier seq, b=new seq, "rewrite", score)``, score in [0, 1], sorted by ``(a, b)``; and,
+        as rows ``(a, b)`` of an int64 array sorted by ``(a, b)``, every pair sharing at least one term under
+        the same rule (the vector channel asks for one, `retold.candidates.vectors`).
     """
+    none = np.empty((0, 2), dtype=_I64)
     m = len(new)
     if m == 0:
-        return []
+        return [], none
     if len(seqs) != m:
         raise ValueError(f"{m} term vectors but {len(seqs)} sequence numbers")
     lengths = np.fromiter((v.keys.size for v in new), dtype=_I64, count=m)
     if int(lengths.sum()) == 0:
-        return []
+        return [], none
     doc = np.repeat(np.arange(m, dtype=_I64), lengths)
     key = np.concatenate([v.keys for v in new])
     wt = np.concatenate([v.weights for v in new])
@@ -205,7 +220,7 @@ def match_rare_terms(
 
     mine = np.concatenate(me)
     if mine.size == 0:
-        return []
+        return [], none
     a_seq = np.concatenate(p_seq)
     a_total = np.concatenate(p_total)
     b_local = doc[mine]
@@ -218,6 +233,9 @@ def match_rare_terms(
     first[0] = True
     np.not_equal(pair[1:], pair[:-1], out=first[1:])
     heads = np.flatnonzero(first)
+    sharing = np.column_stack(np.divmod(pair[heads], m))
+    sharing[:, 1] = new_seq[sharing[:, 1]]
+    sharing = sharing[np.lexsort((sharing[:, 1], sharing[:, 0]))]
     count = np.diff(np.append(heads, pair.size))
     weight = np.add.reduceat(shared, heads)
     # Most pairs share one term; no rule accepts fewer than min(min_shared, 2).
@@ -235,7 +253,7 @@ def match_rare_terms(
         for a, b, s in zip(a_out[keep].tolist(), new_seq[b_out[keep]].tolist(), score[keep].tolist(), strict=True)
     ]
     out.sort(key=lambda c: (c.a, c.b))
-    return out
+    return out, sharing
 
 
 def _pair_term_order(pair: NDArray[np.int64], term: NDArray[np.int64], terms: int) -> NDArray[np.intp]:

@@ -528,7 +528,8 @@ def score(corpus: SyntheticCorpus, results: Sequence[PairResult]) -> tuple[dict[
         )
         details[f"verdicts_{key}"] = dict(Counter(r.verdict if r else "not proposed" for r in found))
         chans = {
-            ch: sum(r is not None and ch in r.channels for r in found) / n for ch in ("exact", "minhash", "rewrite")
+            ch: sum(r is not None and ch in r.channels for r in found) / n
+            for ch in ("exact", "minhash", "rewrite", "vector")
         }
         details[f"channel_recall_{key}"] = chans | {"any": sum(r is not None for r in found) / n}
         missed = [(p, r) for p, r, h in zip(pairs, found, hit, strict=True) if not h]

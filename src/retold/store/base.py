@@ -48,7 +48,8 @@ class DocRecord:
 
     `fingerprint` is the exact-content hash as a signed 64-bit int (None: no content tokens, never matched);
     `band_keys` the LSH band keys (empty: no content); `term_keys`/`term_weights` the rare terms sorted by key,
-    `rare_total` their weight summed in that order.
+    `rare_total` their weight summed in that order; `vector` the article vector of the vector channel (None when
+    the channel is off).
     """
 
     seq: int
@@ -61,6 +62,7 @@ class DocRecord:
     term_keys: NDArray[np.int64]
     term_weights: NDArray[np.float64]
     rare_total: float
+    vector: NDArray[np.float32] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +176,18 @@ class Store(Protocol):
         """MinHash signatures by sequence number."""
         ...
 
+    def vectors(self) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        """Every stored article vector: sequence numbers (ascending) and the vectors, one row each."""
+        ...
+
+    def put_vectors(self, seqs: Sequence[int], vectors: NDArray[np.float32]) -> None:
+        """Store article vectors of stored documents (documents indexed before the vector channel existed)."""
+        ...
+
+    def without_vector(self) -> list[int]:
+        """Sequence numbers of stored documents that have no article vector, ascending."""
+        ...
+
     def add(self, docs: Sequence[DocRecord], pairs: Sequence[PairRecord]) -> None:
         """Store new documents (with their bands, postings and term counts) and pairs."""
         ...
@@ -260,6 +274,7 @@ class MemoryStore:
         self._runs: dict[int, list[int]] = {}
         self._finished: set[int] = set()
         self._added_by: dict[int, int] = {}
+        self._vectors: dict[int, NDArray[np.float32]] = {}
 
     @property
     def location(self) -> str:
@@ -322,6 +337,20 @@ class MemoryStore:
     def signatures(self, seqs: Collection[int]) -> dict[int, NDArray[np.uint64]]:
         return {s: self._docs[s].signature for s in seqs if s in self._docs}
 
+    def vectors(self) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        held = sorted(self._vectors)
+        if not held:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        return np.asarray(held, dtype=np.int64), np.array([self._vectors[s] for s in held], dtype=np.float32)
+
+    def put_vectors(self, seqs: Sequence[int], vectors: NDArray[np.float32]) -> None:
+        for s, v in zip(seqs, vectors, strict=True):
+            if s in self._docs:
+                self._vectors[s] = np.asarray(v, dtype=np.float32)
+
+    def without_vector(self) -> list[int]:
+        return sorted(set(self._docs) - set(self._vectors))
+
     def add(self, docs: Sequence[DocRecord], pairs: Sequence[PairRecord]) -> None:
         for r in docs:
             if r.doc.id in self._by_id:
@@ -335,6 +364,8 @@ class MemoryStore:
                 self._bands.setdefault(k, []).append(r.seq)
             for t, w in zip(r.term_keys.tolist(), r.term_weights.tolist(), strict=True):
                 self._postings.setdefault(t, {})[r.seq] = w
+            if r.vector is not None:
+                self._vectors[r.seq] = np.asarray(r.vector, dtype=np.float32)
         for p in pairs:
             self._pairs[(p.a, p.b)] = p
 
@@ -345,6 +376,7 @@ class MemoryStore:
                 continue
             del self._by_id[r.doc.id]
             del self._added_by[s]
+            self._vectors.pop(s, None)
             if r.fingerprint is not None:
                 _drop(self._fp, r.fingerprint, s)
             for k in dict.fromkeys(r.band_keys.tolist()):

@@ -1,7 +1,7 @@
 """The SQLite index: schema and migrations, batched transactional writes, key lookups for candidate search, and a
 run ledger. The only module that imports `sqlite3`; every sqlite error leaves it as `retold.errors.StoreError`.
 
-Schema (version 3)::
+Schema (version 5)::
 
     meta(key PK, value)                         schema_version, config_digest, config, created, merged_below,
                                                 postings_kept
@@ -14,13 +14,17 @@ Schema (version 3)::
                                                 (total = the document's rare-term weight)
     pairs(a, b, verdict, channels, score, json) PK(a, b), index pairs_b(b); json is the pair JSON
     families(id PK, original, size, json)       recomputed from pairs on export
+    vectors(seq PK, v)                          article vectors of the vector channel (384 little-endian float32),
+                                                only when the semantic channel is on
     runs(run PK, started, finished, note)       the ledger: one row per `index add`/`scan`
     batches(run, batch, added, updated, pairs, last_seq, committed)   PK(run, batch)
 
 The file runs in WAL mode with ``synchronous=NORMAL``: a killed process (Ctrl-C, kill -9) loses at most the
 batch in flight, never a committed one (a power cut may lose the last commits, never consistency). Version 1
 lacked the families table, version 2 the ``merged_below`` mark, version 3 kept one row per posting (a
-``postings`` table beside ``terms(term, df)``); `_MIGRATIONS` upgrades each in place.
+``postings`` table beside ``terms(term, df)``), version 4 the ``vectors`` table (documents indexed before it
+get their vectors at the start of the next run with the semantic channel on); `_MIGRATIONS` upgrades each in
+place.
 
 Postings as blobs: candidate search reads every posting of every term held by at most ``max_postings`` earlier
 documents, ~10^5 postings a batch. One row per term holding its postings as a packed blob is read ~20x faster
@@ -59,7 +63,7 @@ from retold.store.base import DocRecord, DocRow, PairRecord, RunState, StoredDoc
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _POSTINGS_V3 = """CREATE TABLE postings (term INTEGER NOT NULL, seq INTEGER NOT NULL, weight REAL NOT NULL,
         total REAL NOT NULL, PRIMARY KEY (term, seq)) WITHOUT ROWID"""
@@ -96,7 +100,8 @@ _FAMILIES = (
     "CREATE TABLE families (id TEXT PRIMARY KEY, original TEXT NOT NULL, size INTEGER NOT NULL, json TEXT NOT NULL)"
 )
 
-SCHEMA: tuple[str, ...] = (*_TABLES, _TERMS, _FAMILIES)
+_VECTORS = "CREATE TABLE vectors (seq INTEGER PRIMARY KEY, v BLOB NOT NULL)"
+SCHEMA: tuple[str, ...] = (*_TABLES, _TERMS, _FAMILIES, _VECTORS)
 """The current schema, as created in a new file."""
 
 SCHEMA_V1: tuple[str, ...] = (*_TABLES, _TERMS_V3, _POSTINGS_V3)
@@ -109,7 +114,10 @@ SCHEMA_V2: tuple[str, ...] = (*_TABLES, _TERMS_V3, _POSTINGS_V3, _FAMILIES)
 SCHEMA_V3: tuple[str, ...] = SCHEMA_V2
 """Version 3 (one ``postings`` row per posting; the mark is in meta); kept to test the migration."""
 
-_MIGRATIONS: dict[int, tuple[str, ...]] = {1: (_FAMILIES,), 2: (_MERGED_ALL,), 3: ()}
+SCHEMA_V4: tuple[str, ...] = (*_TABLES, _TERMS, _FAMILIES)
+"""Version 4 (no ``vectors`` table); kept to test the migration."""
+
+_MIGRATIONS: dict[int, tuple[str, ...]] = {1: (_FAMILIES,), 2: (_MERGED_ALL,), 3: (), 4: (_VECTORS,)}
 """Statements that take a file from version ``v`` to ``v + 1`` (3 -> 4 also runs `_postings_to_blobs`)."""
 
 _BUSY_MS = 10_000
@@ -651,6 +659,30 @@ class SqliteStore:
         )
         return {int(s): np.frombuffer(b, dtype="<u8").astype(np.uint64) for s, b in rows}
 
+    @_mapped
+    def vectors(self) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        seqs: list[int] = []
+        buf = bytearray()
+        for s, v in self.conn.execute("SELECT seq, v FROM vectors ORDER BY seq"):
+            seqs.append(int(s))
+            buf += v
+        if not seqs:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        vecs = np.frombuffer(bytes(buf), dtype="<f4").astype(np.float32)
+        return np.asarray(seqs, dtype=np.int64), vecs.reshape(len(seqs), -1)
+
+    @_mapped
+    def put_vectors(self, seqs: Sequence[int], vectors: NDArray[np.float32]) -> None:
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO vectors(seq, v) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM docs WHERE seq = ?)",
+            [(int(s), _blob(v, "<f4"), int(s)) for s, v in zip(seqs, vectors, strict=True)],
+        )
+
+    @_mapped
+    def without_vector(self) -> list[int]:
+        rows = self.conn.execute("SELECT seq FROM docs WHERE seq NOT IN (SELECT seq FROM vectors) ORDER BY seq")
+        return [int(r[0]) for r in rows]
+
     def pairs(self, b: int | None = None) -> Iterator[PairRecord]:
         return self._iter_pairs(b)
 
@@ -745,6 +777,10 @@ class SqliteStore:
                 if s >= staged.below:
                     staged.add(s, b, t, w, tot)
         c.executemany(
+            "INSERT INTO vectors(seq, v) VALUES (?, ?)",
+            [(r.seq, _blob(r.vector, "<f4")) for r in docs if r.vector is not None],
+        )
+        c.executemany(
             "INSERT INTO pairs(a, b, verdict, channels, score, json) VALUES (?, ?, ?, ?, ?, ?)",
             [(p.a, p.b, p.verdict, ",".join(p.channels), p.score, p.json) for p in pairs],
         )
@@ -762,6 +798,7 @@ class SqliteStore:
             c.execute("DELETE FROM pairs WHERE a = ?", (seq,))
             c.execute("DELETE FROM pairs WHERE b = ?", (seq,))
             c.execute("DELETE FROM sketches WHERE seq = ?", (seq,))
+            c.execute("DELETE FROM vectors WHERE seq = ?", (seq,))
             c.execute("DELETE FROM docs WHERE seq = ?", (seq,))
             if seq >= below:
                 continue  # staged: no rows in the keyed tables
