@@ -25,7 +25,7 @@ def _brute(
     than `crowd` earlier documents reach t."""
     out = set()
     for b in range(len(vecs)):
-        sims = [(float(vecs[b] @ vecs[a]), a) for a in range(b) if a not in exclude]
+        sims = [(float(vc.cosines(vecs[[b]], vecs[[a]])[0]), a) for a in range(b) if a not in exclude]
         hits = sorted(((s, a) for s, a in sims if s >= t), key=lambda x: (-x[0], x[1]))
         if len(hits) <= crowd:
             out |= {(a, b) for _, a in hits[:k]}
