@@ -238,6 +238,9 @@ def raise_semantic(
         linked: NDArray[np.bool_] = (lex >= cfg.link) | (ratio >= cfg.verbatim)
         both = np.outer(linked.any(axis=1), linked.any(axis=0))
         gate &= ~linked & ~both
+        # A short sentence links only as a copy (the matcher zeroes its other similarities): raising it is
+        # wasted work, and its embedding the most common one asked for in tables and wire headers.
+        gate &= ~np.logical_or.outer(np.asarray(context[0], dtype=bool), np.asarray(context[1], dtype=bool))
         if gate.any():
             gate &= near_anchor(lex, ratio, context[0], context[1], cfg, context[2])
     if not gate.any():
