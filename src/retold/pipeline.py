@@ -21,6 +21,7 @@ from itertools import islice
 from multiprocessing import get_context
 from types import TracebackType
 from typing import Literal, TypeVar
+from weakref import WeakKeyDictionary
 
 import numpy as np
 from numpy.typing import NDArray
@@ -127,6 +128,21 @@ def featurize(doc: Document, cfg: RetoldConfig) -> Features:
     credited = any(b.kind == "agency" for b in an.boilerplate)
     vec = shared_vectors().document(an) if vectors_on(cfg) else None
     return Features(an, shingles, fp, term_vector(rare_terms(an)), credited, vec)
+
+
+_QUERY_VECTORS: WeakKeyDictionary[Store, tuple[tuple[int, int], VectorIndex]] = WeakKeyDictionary()
+
+
+def _stored_vectors(store: Store) -> VectorIndex:
+    """The store's vectors for `query`, read once per state of the store (count and next sequence number change
+    with every add or replacement), so a session of queries against an open index does not reread them."""
+    key = (store.count(), store.next_seq())
+    hit = _QUERY_VECTORS.get(store)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    index = load_vectors(store)
+    _QUERY_VECTORS[store] = (key, index)
+    return index
 
 
 def _article_vector(doc: Document) -> NDArray[np.float32]:
@@ -502,7 +518,7 @@ def query(
     params = MinHashParams(num_perm=cfg.sketch.num_perm, seed=cfg.sketch.seed)
     sigs = signatures([f.shingles], params)
     own = store.lookup([doc.id]).get(doc.id)
-    vindex = load_vectors(store) if vectors_on(cfg) else None
+    vindex = _stored_vectors(store) if vectors_on(cfg) else None
     found = find_candidates(
         store, [f], sigs, [store.next_seq()], cfg, exclude={own.seq} if own else set(), vectors=vindex
     )

@@ -157,3 +157,30 @@ def test_scan_runs_the_channel_with_the_semantic_one(shared_data: Path, mode: st
     else:
         assert stats.candidates["vector"] == 0 and all("vector" not in r.channels for r in results)
     assert seed.verdict == "rewrite"
+
+
+def test_query_reads_the_stored_vectors_once_per_state_of_the_store() -> None:
+    from retold.pipeline import _stored_vectors
+    from retold.store.base import DocRecord, MemoryStore
+
+    def record(seq: int) -> DocRecord:
+        vec = np.zeros(vc.DIM, dtype=np.float32)
+        vec[seq % vc.DIM] = 1.0
+        empty = np.zeros(0, dtype=np.int64)
+        return DocRecord(
+            seq, Document(f"d{seq}", "text"), "h", False, None, np.zeros(4, np.uint64), empty, empty,
+            np.zeros(0, np.float64), 0.0, vec,
+        )  # fmt: skip
+
+    store = MemoryStore()
+    with store.transaction():
+        store.add([record(0), record(1)], [])
+    first = _stored_vectors(store)
+    assert _stored_vectors(store) is first and len(first) == 2  # an open index is not reread per query
+    with store.transaction():
+        store.add([record(2)], [])
+    assert len(_stored_vectors(store)) == 3  # a new document: read again
+    with store.transaction():
+        store.delete([0])
+        store.add([record(3)], [])
+    assert len(_stored_vectors(store)) == 3 and _stored_vectors(store) is not first
