@@ -149,15 +149,11 @@ def _article_vector(doc: Document) -> NDArray[np.float32]:
     return shared_vectors().document(analyze(doc))
 
 
-def load_vectors(
-    store: Store, pool: Workers | None = None, *, progress: Progress | None = None, chunk: int = 4096
-) -> VectorIndex:
-    """The store's article vectors as a `VectorIndex`, after giving the documents stored without one (indexed
-    before the vector channel existed) theirs, `chunk` documents per transaction (`progress` stage
-    ``"vectors"``). Without `pool` nothing is written: such documents then take no part."""
-    missing = store.without_vector() if pool is not None else []
+def backfill_vectors(store: Store, pool: Workers, progress: Progress | None = None, chunk: int = 4096) -> None:
+    """Give the documents stored without an article vector (indexed before the vector channel existed) theirs,
+    `chunk` documents per transaction (`progress` stage ``"vectors"``)."""
+    missing = store.without_vector()
     for c0 in range(0, len(missing), chunk):
-        assert pool is not None
         docs = store.documents(missing[c0 : c0 + chunk])
         order = sorted(docs)
         rows = list(pool.map(_article_vector, [docs[s] for s in order], pool.chunksize(len(order))))
@@ -165,6 +161,10 @@ def load_vectors(
             store.put_vectors(order, np.asarray(rows, dtype=np.float32).reshape(len(order), -1))
         if progress:
             progress("vectors", min(len(missing), c0 + chunk), len(missing))
+
+
+def load_vectors(store: Store) -> VectorIndex:
+    """The store's article vectors as a `VectorIndex` (documents without one take no part)."""
     seqs, vecs = store.vectors()
     return VectorIndex(seqs.tolist(), vecs if len(seqs) else None)
 
@@ -379,7 +379,10 @@ def index_documents(
         state = store.begin_run(note)
         stats.run, stats.interrupted = state.run, state.interrupted
         planner = _Planner(store, docs, batch_size, state.run, strict=outcomes is None)
-        vindex = load_vectors(store, pool, progress=progress) if vectors_on(cfg) else None
+        vindex = None
+        if vectors_on(cfg):
+            backfill_vectors(store, pool, progress)
+            vindex = load_vectors(store)
         cache: OrderedDict[int, Analyzed] = OrderedDict()
         params = MinHashParams(num_perm=cfg.sketch.num_perm, seed=cfg.sketch.seed)
         if progress:
@@ -607,7 +610,7 @@ def find_candidates(
     terms = [f.terms for f in feats]
     tp = store.postings({int(k) for v in terms for k in v.keys.tolist()}, cfg.rewrite.max_postings)
     earlier = Postings(tp.terms, tp.df, tp.term, tp.seq, tp.weight, tp.total)
-    rew, sharing = rare_term_matches(terms, seqs, earlier, cfg.rewrite)
+    rew, sharing = rare_term_matches(terms, seqs, earlier, cfg.rewrite, sharing=vectors is not None)
     vec = [] if vectors is None else vectors.search(seqs, _vector_rows(feats), exclude=frozenset(exclude))
     vec = sharing_a_term(vec, sharing)
     if exclude:

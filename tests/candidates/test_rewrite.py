@@ -10,7 +10,14 @@ import random
 import numpy as np
 import pytest
 
-from retold.candidates.rewrite import Postings, match_rare_terms, rare_terms, rewrite_candidates, term_vector
+from retold.candidates.rewrite import (
+    Postings,
+    match_rare_terms,
+    rare_term_matches,
+    rare_terms,
+    rewrite_candidates,
+    term_vector,
+)
 from retold.config import RewriteConfig
 from retold.model import Document
 from retold.text.analyze import analyze
@@ -360,3 +367,21 @@ def test_match_rare_terms_equals_the_pairwise_rule(min_shared: int, base: int) -
     want = _brute_force(terms, seqs, cfg)
     assert [(c.a, c.b) for c in got] == sorted(want) and len(want) > 10
     assert all(c.score == pytest.approx(want[(c.a, c.b)], rel=1e-12) for c in got)
+
+
+def test_sharing_pairs_are_those_with_one_eligible_term_in_common() -> None:
+    rng = random.Random(5)
+    vocab = [f"w{k}" for k in range(30)]
+    terms = [{w: round(rng.uniform(6, 9), 3) for w in rng.sample(vocab, rng.randint(0, 8))} for _ in range(60)]
+    cfg = RewriteConfig(max_postings=6)
+    vecs = [term_vector(t) for t in terms]
+    want = set()
+    for j, vj in enumerate(vecs):
+        for i in range(j):
+            held = {k for k in vj.keys.tolist() if sum(k in vecs[h].keys.tolist() for h in range(j)) <= 6}
+            if held & set(vecs[i].keys.tolist()):
+                want.add((i, j))
+    cands, sharing = rare_term_matches(vecs, range(60), Postings(), cfg, sharing=True)
+    assert [tuple(r) for r in sharing.tolist()] == sorted(want) and len(want) > 50
+    assert {(c.a, c.b) for c in cands} <= want
+    assert rare_term_matches(vecs, range(60), Postings(), cfg)[1].shape == (0, 2)  # not asked: not computed

@@ -231,18 +231,23 @@ def test_reopen_keeps_data(tmp_path: Path) -> None:
         assert s.count() == 4 and [(p.a, p.b) for p in s.pairs()] == [(0, 1)]
 
 
-def test_migration_from_version_1(tmp_path: Path) -> None:
-    path = tmp_path / "old.sqlite"
+def _old_file(path: Path, schema: tuple[str, ...], meta: list[tuple[str, str]]) -> Path:
+    """An index file of an earlier schema holding one document, ``kept`` (seq 0)."""
     conn = sqlite3.connect(path)
-    for stmt in SCHEMA_V1:
+    for stmt in schema:
         conn.execute(stmt)
-    conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", [("schema_version", "1"), ("config_digest", DIGEST)])
+    conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", [("config_digest", DIGEST), *meta])
     conn.execute(
         "INSERT INTO docs(seq, id, text_hash, text, chars, credited, fingerprint, rare_total, run) "
         "VALUES (0, 'kept', 'h', 'old text', 8, 0, NULL, 0.0, 1)"
     )
     conn.commit()
     conn.close()
+    return path
+
+
+def test_migration_from_version_1(tmp_path: Path) -> None:
+    path = _old_file(tmp_path / "old.sqlite", SCHEMA_V1, [("schema_version", "1")])
     with _sqlite(path, create=False) as s:
         assert s.meta()["schema_version"] == str(SCHEMA_VERSION) and s.meta()["merged_below"] == "1"
         assert s.lookup(["kept"])["kept"].text_hash == "h"
@@ -585,20 +590,8 @@ def test_empty_store_has_no_vectors(tmp_path: Path) -> None:
 
 
 def test_migration_from_version_4_adds_the_vectors_table(tmp_path: Path) -> None:
-    path = tmp_path / "v4.sqlite"
-    conn = sqlite3.connect(path)
-    for stmt in SCHEMA_V4:
-        conn.execute(stmt)
-    conn.executemany(
-        "INSERT INTO meta(key, value) VALUES (?, ?)",
-        [("schema_version", "4"), ("config_digest", DIGEST), ("merged_below", "1"), ("postings_kept", "0")],
-    )
-    conn.execute(
-        "INSERT INTO docs(seq, id, text_hash, text, chars, credited, fingerprint, rare_total, run) "
-        "VALUES (0, 'kept', 'h', 'old text', 8, 0, NULL, 0.0, 1)"
-    )
-    conn.commit()
-    conn.close()
+    meta = [("schema_version", "4"), ("merged_below", "1"), ("postings_kept", "0")]
+    path = _old_file(tmp_path / "v4.sqlite", SCHEMA_V4, meta)
     with _sqlite(path, create=False) as s:
         assert s.meta()["schema_version"] == str(SCHEMA_VERSION)
         assert "vectors" in s.table_counts() and s.without_vector() == [0]

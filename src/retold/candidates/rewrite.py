@@ -141,9 +141,11 @@ def rare_term_matches(
     seqs: Sequence[int],
     earlier: Postings,
     cfg: RewriteConfig,
+    *,
+    sharing: bool = False,
 ) -> tuple[list[Candidate], NDArray[np.int64]]:
-    """Rewrite candidates of new documents among earlier documents and among themselves, and every pair that
-    shares at least one eligible term.
+    """Rewrite candidates of new documents among earlier documents and among themselves, and (with `sharing`)
+    every pair that shares at least one eligible term.
 
     For new document ``j`` and each of its terms ``t``: if at most ``cfg.max_postings`` earlier documents (in
     `earlier`, plus new documents before ``j``) hold ``t``, every one of them shares ``t`` with ``j``; otherwise
@@ -161,7 +163,8 @@ def rare_term_matches(
     Returns:
         ``Candidate(a=earlier seq, b=new seq, "rewrite", score)``, score in [0, 1], sorted by ``(a, b)``; and,
         as rows ``(a, b)`` of an int64 array sorted by ``(a, b)``, every pair sharing at least one term under
-        the same rule (the vector channel asks for one, `retold.candidates.vectors`).
+        the same rule when `sharing` is set (the vector channel asks for one, `retold.candidates.vectors`;
+        empty otherwise).
     """
     none = np.empty((0, 2), dtype=_I64)
     m = len(new)
@@ -233,9 +236,11 @@ def rare_term_matches(
     first[0] = True
     np.not_equal(pair[1:], pair[:-1], out=first[1:])
     heads = np.flatnonzero(first)
-    sharing = np.column_stack(np.divmod(pair[heads], m))
-    sharing[:, 1] = new_seq[sharing[:, 1]]
-    sharing = sharing[np.lexsort((sharing[:, 1], sharing[:, 0]))]
+    shared_pairs = none
+    if sharing:
+        shared_pairs = np.column_stack(np.divmod(pair[heads], m))
+        shared_pairs[:, 1] = new_seq[shared_pairs[:, 1]]
+        shared_pairs = shared_pairs[np.lexsort((shared_pairs[:, 1], shared_pairs[:, 0]))]
     count = np.diff(np.append(heads, pair.size))
     weight = np.add.reduceat(shared, heads)
     # Most pairs share one term; no rule accepts fewer than min(min_shared, 2).
@@ -253,7 +258,7 @@ def rare_term_matches(
         for a, b, s in zip(a_out[keep].tolist(), new_seq[b_out[keep]].tolist(), score[keep].tolist(), strict=True)
     ]
     out.sort(key=lambda c: (c.a, c.b))
-    return out, sharing
+    return out, shared_pairs
 
 
 def _pair_term_order(pair: NDArray[np.int64], term: NDArray[np.int64], terms: int) -> NDArray[np.intp]:
