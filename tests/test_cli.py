@@ -54,7 +54,7 @@ def test_demo(seed_paths: tuple[Path, Path], shared_data: Path) -> None:
         ("missing.txt", None, "no such file"),
         ("empty.txt", b"   \n", "empty text"),
         ("binary.txt", b"abc\x00\x01\x02", "binary file"),
-        ("latin1.txt", "line one\ncaf\u00e9".encode("latin-1"), "invalid UTF-8 at byte 12 (line 2)"),
+        ("garbled.txt", b"abc\xff\xfe\x80\x81 zz \xc3\x28", "invalid UTF-8 at byte 3 (line 1)"),
     ],
 )
 def test_compare_bad_input_exits_nonzero_naming_the_file(
@@ -174,3 +174,87 @@ def test_index_refuses_a_run_with_another_semantic_setting(tmp_path: Path, seed_
 
     if semantic.available():  # "on" differs from the index's "off"
         assert other.exit_code == 2 and "--semantic" in other.stderr
+
+
+def test_compare_renders_the_text_it_aligned_crlf(
+    tmp_path: Path, seed_paths: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CRLF line ends: the snippets are cut from the text the offsets index, not from a re-read of the file
+    (universal newlines shifted them by one character per line)."""
+    from retold.cli import common
+
+    a, b = (_write(tmp_path / p.name, p.read_text(encoding="utf-8").replace("\n", "\r\n")) for p in seed_paths)
+    text_a = a.read_bytes().decode("utf-8")
+    as_json = runner.invoke(app, ["compare", str(a), str(b), "--format", "json", "--semantic", "off"])
+    assert as_json.exit_code == 0, as_json.output
+    passages = json.loads(as_json.stdout)["passages"]
+    late = [p for p in passages if text_a.count("\r\n", 0, p["a_start"]) >= 5]  # after several line ends
+    assert late
+    monkeypatch.setattr(common.out, "width", 400)  # one line per table row
+    res = runner.invoke(app, ["compare", str(a), str(b), "--semantic", "off"])
+    assert res.exit_code == 0, res.output
+    for p in late:
+        words = text_a[p["a_start"] : p["a_end"]].split()[:3]
+        assert f"[{p['a_start']}:{p['a_end']}] {' '.join(words)}" in res.stdout
+
+
+def test_index_add_with_nothing_readable_fails_and_creates_no_index(
+    tmp_path: Path, seed_paths: tuple[Path, Path]
+) -> None:
+    db = tmp_path / "new.sqlite"
+    res = runner.invoke(
+        app, ["index", "add", str(tmp_path / "missing"), "--db", str(db), "--semantic", "off", "--workers", "1"]
+    )
+    assert res.exit_code == 2, res.output
+    assert "missing" in res.stderr and "no readable documents in the input; no index was created" in res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    scan = runner.invoke(app, ["scan", str(tmp_path / "missing"), "--db", str(db), "--out", str(tmp_path / "o")])
+    assert scan.exit_code == 2 and not db.exists()  # the same for `scan --db`
+    made = runner.invoke(
+        app, ["index", "add", str(seed_paths[0].parent), "--db", str(db), "--semantic", "off", "--workers", "1"]
+    )
+    assert made.exit_code == 0, made.output
+    again = runner.invoke(
+        app, ["index", "add", str(tmp_path / "missing"), "--db", str(db), "--semantic", "off", "--workers", "1"]
+    )
+    assert again.exit_code == 2 and "no index was created" not in again.stderr
+    assert db.exists()  # an index this run did not create is never removed
+
+
+def test_max_chars_is_part_of_the_index_configuration(tmp_path: Path, seed_paths: tuple[Path, Path]) -> None:
+    db = tmp_path / "i.sqlite"
+    folder = str(seed_paths[0].parent)
+    opts = ["--db", str(db), "--semantic", "off"]
+    made = runner.invoke(app, ["index", "add", folder, *opts, "--max-chars", "100000", "--workers", "1"])
+    assert made.exit_code == 0, made.output
+    other = runner.invoke(app, ["index", "query", str(seed_paths[0]), *opts, "-f", "json"])
+    assert other.exit_code == 2 and "Traceback" not in other.output  # the default is another configuration
+    same = runner.invoke(app, ["index", "query", str(seed_paths[0]), *opts, "-f", "json", "--max-chars", "100000"])
+    assert same.exit_code == 0, same.output
+    out = tmp_path / "out"
+    exported = runner.invoke(app, ["index", "export", *opts, "--out", str(out), "--max-chars", "100000"])
+    assert exported.exit_code == 0, exported.output
+    bad = runner.invoke(app, ["compare", *map(str, seed_paths), "--max-chars", "0"])
+    assert bad.exit_code == 2 and "max-chars" in bad.output
+
+
+def test_query_leaves_a_read_only_index_untouched(tmp_path: Path, seed_paths: tuple[Path, Path]) -> None:
+    folder = tmp_path / "idx"
+    folder.mkdir()
+    db = folder / "i.sqlite"
+    made = runner.invoke(
+        app, ["index", "add", str(seed_paths[1]), "--db", str(db), "--semantic", "off", "--workers", "1"]
+    )
+    assert made.exit_code == 0, made.output
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    db.chmod(0o444)
+    folder.chmod(0o555)
+    try:
+        res = runner.invoke(app, ["index", "query", str(seed_paths[0]), "--db", str(db), "--semantic", "off"])
+        after = {p.name: p.read_bytes() for p in folder.iterdir()}
+    finally:
+        folder.chmod(0o755)
+        db.chmod(0o644)
+    assert res.exit_code == 0, res.output
+    assert "rewrite" in res.stdout
+    assert after["i.sqlite"] == before["i.sqlite"] and not after.get("i.sqlite-wal")  # nothing written

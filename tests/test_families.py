@@ -8,15 +8,18 @@ import doctest
 import json
 import math
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import retold.dates as dates_module
 import retold.families as families_module
 from retold import api
 from retold.api import compare_documents
+from retold.dates import date_warning, parse_date
 from retold.families import (
     CONFIDENCE_CONTAINMENT,
     CONFIDENCE_CREDIT,
@@ -235,6 +238,38 @@ def test_dates_with_times_and_zones_compare_as_instants() -> None:
     docs = [doc("a", 0, "2024-03-01T10:00:00+02:00"), doc("b", 1, "2024-03-01T09:00:00Z")]
     (fam,) = build_families(docs, [pair("a", "b", "near-duplicate")])
     assert fam.original == "a" and fam.confidence == CONFIDENCE_DATE  # 08:00 UTC before 09:00 UTC
+
+
+@pytest.mark.parametrize(
+    "bad", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "2021-13-45", "yesterday", "\x00", "+"]
+)
+def test_unusable_dates_are_undated_not_a_crash(bad: str) -> None:
+    # Found after all alignment is done, an OverflowError here used to lose the whole run and every later export.
+    docs = [doc("odd", 0, bad), doc("dated", 1, "2024-03-01"), doc("plain", 2)]
+    fams = build_families(docs, [pair("odd", "dated", "near-duplicate"), pair("dated", "plain", "near-duplicate")])
+    (fam,) = fams
+    assert set(fam.members) == {"odd", "dated", "plain"}
+    assert fam.original == "odd" and fam.confidence == CONFIDENCE_ORDER  # one-sided date: no evidence
+    assert families_module._parse_date(bad) is None
+
+
+def test_date_edges_that_still_fit_are_kept() -> None:
+    assert families_module._parse_date("0001-01-01T00:00:00-05:00") == datetime(1, 1, 1, 5, 0)
+    assert families_module._parse_date("9999-12-31T23:59:59+05:00") == datetime(9999, 12, 31, 18, 59, 59)
+    assert families_module._parse_date(" 2024-03-01 ") == datetime(2024, 3, 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.one_of(st.none(), st.text(), st.datetimes(timezones=st.timezones()).map(datetime.isoformat)))
+def test_date_parsing_is_total(value: str | None) -> None:
+    when = parse_date(value)
+    assert when is None or (isinstance(when, datetime) and when.tzinfo is None)
+    warning = date_warning(value)
+    assert (warning is not None) == (value is not None and bool(value.strip()) and when is None)
+
+
+def test_dates_docstring_examples() -> None:
+    assert doctest.testmod(dates_module).failed == 0
 
 
 def test_original_by_containment_when_dates_tie() -> None:
@@ -520,3 +555,28 @@ def test_property_partition_radius_and_edges(corpus: tuple[list[DocInfo], list[P
 def within_two(core: str, members: Sequence[str], linked: set[frozenset[str]]) -> bool:
     ring1 = {m for m in members if frozenset((core, m)) in linked}
     return all(m == core or m in ring1 or any(frozenset((r, m)) in linked for r in ring1) for m in members)
+
+
+@settings(max_examples=60, deadline=None)
+@given(corpora(), st.randoms(use_true_random=False))
+def test_property_membership_does_not_depend_on_arrival_order(
+    corpus: tuple[list[DocInfo], list[PairResult]], rng: object
+) -> None:
+    docs, pairs = corpus
+    positions = list(range(len(docs)))
+    rng.shuffle(positions)  # type: ignore[attr-defined]
+    moved = [DocInfo(d.id, d.date, d.chars, positions[i], d.credited) for i, d in enumerate(docs)]
+    assert {frozenset(f.members) for f in build_families(moved, pairs)} == {
+        frozenset(f.members) for f in build_families(docs, pairs)
+    }
+
+
+def test_a_chain_splits_the_same_way_whatever_arrived_first() -> None:
+    # A - B - C - D - E with no cue anywhere: the core is the best linked document, ties to the first by id
+    # (B), never the first to arrive, so the members are the same for both arrival orders (the original may
+    # differ: arrival order is the last cue for it).
+    pairs = [pair(x, y, "rewrite") for x, y in ("AB", "BC", "CD", "DE")]
+    forward = [doc(x, n) for n, x in enumerate("ABCDE")]
+    backward = [doc(x, 4 - n) for n, x in enumerate("ABCDE")]
+    want = {frozenset("ABCD"), frozenset("E")}
+    assert groups(build_families(forward, pairs)) == want == groups(build_families(backward, pairs))

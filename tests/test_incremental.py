@@ -4,6 +4,8 @@ whose text later changed, ends up with exactly the pairs and families of one uni
 from __future__ import annotations
 
 import json
+import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -11,9 +13,14 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from retold import api
+from retold.config import AlignConfig, RetoldConfig
+from retold.errors import StoreError
+from retold.store.sqlite import MERGE_DOCS_ENV, SqliteStore
+from tests import hooked_cli
 from tests.store.corpus import records, write_jsonl
 
 CLI = [sys.executable, "-c", "from retold.cli import main; main()"]
@@ -173,3 +180,149 @@ def test_index_from_before_the_vector_channel_gets_vectors(
     out = tmp_path / "out"
     api.export_index(db, out)
     assert _files(out) == _files(scanned)
+
+
+# --- kill -9 at random points, also inside a merge of the staged rows --------------------------------------------
+
+OFF = RetoldConfig(align=AlignConfig(semantic="off"))
+"""The lexical channels only: several times faster to index, and the kill points are about the store."""
+
+
+@pytest.fixture(scope="module")
+def lexical(corpus: list[dict[str, str]], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """A part of the corpus (26 documents: the seeds, the planted copy and their sources) and the export of one
+    uninterrupted `index add` of it, lexical channels only."""
+    tmp = tmp_path_factory.mktemp("lexical")
+    path = write_jsonl(tmp / "c.jsonl", corpus[:26])
+    api.index_corpus([path], tmp / "ref.sqlite", OFF)
+    api.export_index(tmp / "ref.sqlite", tmp / "out", OFF)
+    return path, _files(tmp / "out")
+
+
+def _progress(db: Path, kind: str) -> int:
+    """Committed batches (index add); for a scan 1 once its batch is committed, 2 once its run has finished."""
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1)
+        try:
+            batches, finished = conn.execute(
+                "SELECT (SELECT COUNT(*) FROM batches), (SELECT COUNT(*) FROM runs WHERE finished IS NOT NULL)"
+            ).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:  # not made yet
+        return 0
+    return int(batches) if kind == "index" else min(1, int(batches)) + int(finished)
+
+
+def _command(kind: str, path: Path, db: Path, out: Path) -> list[str]:
+    if kind == "index":
+        args = ["index", "add", str(path), "--db", str(db), "--batch-size", str(BATCH)]
+    else:
+        args = ["scan", str(path), "--db", str(db), "--out", str(out)]
+    return [*hooked_cli.COMMAND, *args, "--workers", "1", "--semantic", "off"]
+
+
+def _rerun_and_compare(cmd: list[str], kind: str, db: Path, out: Path, reference: dict[str, str]) -> None:
+    """Run `cmd` to the end and check that the index exports exactly the reference (and, for a scan, that its
+    own outputs are the reference too)."""
+    rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    if kind == "scan":
+        assert _files(out) == reference
+    export = out.parent / "export"
+    api.export_index(db, export, OFF)
+    assert _files(export) == reference
+
+
+@pytest.mark.parametrize(
+    ("kind", "seed"),
+    [("index", 1), ("index", 2), ("index", 3), ("scan", 3), ("scan", 4), ("scan", 5)],
+    ids=lambda x: str(x),
+)
+def test_kill_at_a_random_point_then_rerun(
+    lexical: tuple[Path, dict[str, str]], tmp_path: Path, kind: str, seed: int
+) -> None:
+    """kill -9 of `index add` or `scan --db` at a random moment (merges after every other batch, so that some
+    kills land in one), then the same command again: the same export as one uninterrupted run."""
+    path, reference = lexical
+    rng = random.Random(seed)
+    db, out = tmp_path / "i.sqlite", tmp_path / "out"
+    cmd = _command(kind, path, db, out)
+    env = {**os.environ, MERGE_DOCS_ENV: "3,3"}
+    # index add: after a random number of its 13 batches has committed; scan (one batch), by seed: once the index
+    # file is made (its batch is being analysed), its batch has committed (merge, export) or its run has finished
+    # (export); then a random moment more.
+    if kind == "index":
+        stage, jitter = rng.randrange(0, 13), rng.uniform(0, 0.1)
+    else:
+        stage, jitter = seed % 3, rng.uniform(0, 0.02)
+    with subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            if db.exists() and _progress(db, kind) >= stage:
+                break
+            time.sleep(0.002)
+        time.sleep(jitter)
+        proc.kill()
+    assert proc.returncode == -signal.SIGKILL, "the run ended before the kill"
+    _rerun_and_compare(cmd, kind, db, out, reference)
+
+
+@pytest.mark.parametrize("kind", ["index", "scan"])
+def test_kill_inside_a_merge_then_rerun(lexical: tuple[Path, dict[str, str]], tmp_path: Path, kind: str) -> None:
+    """kill -9 while a merge has written its rows into the keyed tables but not committed them: the index holds
+    the staged rows as before the merge, and the rerun gives the export of one uninterrupted run."""
+    path, reference = lexical
+    db, out = tmp_path / "i.sqlite", tmp_path / "out"
+    marker = tmp_path / "in-merge"
+    cmd = _command(kind, path, db, out)
+    # index add merges after every batch (the 3rd merge: some documents are merged already); a scan holds one
+    # batch and merges once, when its run finishes.
+    at = 3 if kind == "index" else 1
+    env = {**os.environ, MERGE_DOCS_ENV: "1,1", "RETOLD_TEST_PAUSE_IN_MERGE": f"{marker}:{at}"}
+    with subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as proc:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert marker.exists(), proc.stderr.read() if proc.stderr else ""
+        proc.kill()
+    staged = int(marker.read_text())
+    with api.open_index(db, OFF) as store:
+        assert store.staged_count() == staged > 0  # the merge left nothing behind
+        merged = int(store.meta()["merged_below"])
+        assert store.table_counts()["bands"] == sum(
+            len(set(np.frombuffer(b, dtype="<i8").tolist()))
+            for (b,) in store.conn.execute("SELECT band_keys FROM sketches WHERE seq < ?", (merged,))
+        )
+    _rerun_and_compare(cmd, kind, db, out, reference)
+
+
+def test_disk_full_during_index_add_then_rerun(
+    lexical: tuple[Path, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills up (SQLITE_FULL, simulated with ``max_page_count``) in the middle of an `index add`: a clear
+    error; the index opens, sound, holding whole batches; the rerun (with room again) exports the reference."""
+    path, reference = lexical
+    full = tmp_path / "full.sqlite"
+    api.index_corpus([path], full, OFF)
+    with api.open_index(full, OFF) as store:
+        pages = int(store.conn.execute("PRAGMA page_count").fetchone()[0])
+    tune = SqliteStore._tune
+
+    def small_disk(self: SqliteStore) -> None:
+        tune(self)
+        self.conn.execute(f"PRAGMA max_page_count = {pages * 2 // 3}")
+
+    db = tmp_path / "i.sqlite"
+    monkeypatch.setattr(SqliteStore, "_tune", small_disk)
+    with pytest.raises(StoreError, match="disk full") as err:
+        api.index_corpus([path], db, OFF, batch_size=BATCH)
+    monkeypatch.undo()
+    assert str(db) in str(err.value)
+    with api.open_index(db, OFF) as store:
+        assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        batches = int(store.conn.execute("SELECT COUNT(*) FROM batches").fetchone()[0])
+        assert 0 < store.count() == BATCH * batches < 26
+    api.index_corpus([path], db, OFF, batch_size=BATCH)
+    api.export_index(db, tmp_path / "out", OFF)
+    assert _files(tmp_path / "out") == reference

@@ -46,15 +46,14 @@ class SketchConfig:
 class RewriteConfig:
     """Rare-term channel: documents sharing enough background-weighted rare content terms become candidates.
 
-    A pair qualifies when it shares at least `min_shared` rare terms and their weight covers at least `min_score`
-    of the smaller document's rare-term weight (weighted containment); both depend only on the two documents.
-    `max_postings` is the channel's one dependence on the rest of the index: a term already held by more than
-    `max_postings` earlier documents when a document arrives is not used for that document (it is common in
-    this corpus, e.g. wire jargon such as "mln" or "dlrs", and its postings are long and weak evidence). There is
-    no per-document cap, so the rule is the same for a batch scan and for an index grown in chunks. On seeds +
-    BBC + Reuters (21k articles) a cap of 100 gives 18.9k rewrite candidates and keeps 91-95 % of the reused pairs
-    the former corpus-relative cap with top-20 found; 200 gives 39.7k (mostly templated wire reports) and 1000
-    gives 303k.
+    A pair qualifies when it shares at least `min_shared` usable rare terms and their weight covers at least
+    `min_score` of the smaller document's rare-term weight (weighted containment). `max_postings` is the channel's
+    one dependence on the rest of the index: a term held by more than `max_postings` documents of the index is
+    not usable (it is common in this corpus, e.g. wire jargon such as "mln" or "dlrs", and its postings are long
+    and weak evidence). It is judged on the whole index, never on arrival order: pairs found while a term was
+    rare are checked again when it becomes common (`retold.candidates.reconcile`), so a scan, an index grown in
+    chunks and any order of the same documents give the same candidates. On seeds + BBC + Reuters (21k articles)
+    the channel proposes 12.2k pairs at cap 100, 17.1k at 200 and 27.0k at 300 (docs/index.md).
     """
 
     min_shared: int = 3
@@ -167,6 +166,50 @@ class VerdictConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class VectorConfig:
+    """The vector candidate channel (`retold.candidates.vectors`; on exactly when the semantic channel is).
+
+    Two documents whose article-vector cosine reaches `min_cosine` are neighbours; a pair of neighbours is a
+    candidate unless either has more than `crowd` neighbours among all indexed documents (a crowd of templated
+    look-alikes), so a document has at most `crowd` vector candidates.
+    """
+
+    min_cosine: float = 0.92
+    crowd: int = 3
+
+    def __post_init__(self) -> None:
+        _check(0.0 < self.min_cosine <= 1.0, f"min_cosine must be in (0, 1], got {self.min_cosine}")
+        _check(self.crowd >= 1, f"crowd must be >= 1, got {self.crowd}")
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsConfig:
+    """Caps that bound the work one document can cost, whatever its text (docs/index.md, "Limits").
+
+    `max_chars`: a record whose text is longer (in characters) is skipped with a reason naming the limit; a
+    news article is rarely over 100,000 (the longest in the shared corpora has 80,616). `align_sentences`:
+    alignment sees at most this many sentences of each side (the first ones; sentences are cut at 600
+    characters), so one pair costs at most ``align_sentences**2`` sentence comparisons, about 70 bytes each
+    (~70 MB at 1,000) and at worst seconds (docs/index.md, "Limits"); the shared corpora's longest document has
+    503 sentences.
+    """
+
+    max_chars: int = 1_000_000
+    align_sentences: int = 1_000
+
+    def __post_init__(self) -> None:
+        _check(self.max_chars >= 1, f"max_chars must be >= 1, got {self.max_chars}")
+        _check(self.align_sentences >= 1, f"align_sentences must be >= 1, got {self.align_sentences}")
+
+
+_LATER_SECTIONS = ("vectors", "limits")
+"""Sections added after index schema 5: they enter the digest only when they differ from their defaults, so an
+index made before them (with what are now their defaults) keeps opening (and is brought in line with the
+current candidate rules on its next run, `retold.pipeline.reconcile_index`), and one made with other values does
+not open under the defaults."""
+
+
+@dataclass(frozen=True, slots=True)
 class RetoldConfig:
     """Every stage's configuration; `digest()` identifies it in stored results."""
 
@@ -174,6 +217,8 @@ class RetoldConfig:
     rewrite: RewriteConfig = field(default_factory=RewriteConfig)
     align: AlignConfig = field(default_factory=AlignConfig)
     verdict: VerdictConfig = field(default_factory=VerdictConfig)
+    vectors: VectorConfig = field(default_factory=VectorConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
 
     def digest(self) -> str:
         """A short stable hash of all parameters, with ``semantic="auto"`` resolved to what it means in this
@@ -184,6 +229,9 @@ class RetoldConfig:
             from retold.semantic import available
 
             params["align"]["semantic"] = "on" if available() else "off"
+        for name in _LATER_SECTIONS:
+            if getattr(self, name) == type(getattr(self, name))():
+                del params[name]
         blob = json.dumps(params, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 

@@ -43,7 +43,11 @@ date, and an undated version that the evidence puts first (the seed pair: the da
 credit, its undated source does not) is the original.
 
 Core order: by each document's summed log-odds over its linking pairs (the most "first" in its own pairs
-first), then corpus order; the core is where membership grows from, the original is chosen within the family.
+first), then the earlier date, then the number of its linking pairs (the best linked: the middle of a chain
+keeps it together), then id (not corpus order: which documents form a family never depends on the order they
+arrived in);
+the core is where membership grows from, the original is chosen within the family (where no cue separates two
+versions, the one that arrived first is taken for the original: the one place arrival order counts).
 
 Confidence: for each other member, the strongest chain of evidence that the original comes before it, i.e.
 the largest, over the direct comparison and every path of linking pairs inside the family, of the smallest
@@ -59,12 +63,13 @@ import heapq
 import math
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
+from retold.dates import parse_date
 from retold.model import VERDICTS, DocInfo, Family, FamilyEdge, KeepRecord, PairResult, VerdictName
 
 __all__ = [
@@ -218,8 +223,15 @@ def build_families(
 
     family_of: dict[str, str] = {}
     families: list[Family] = []
-    # Rounded so that the same cues summed in another pair order (an index grown in chunks) give the same order.
-    for core in sorted(info, key=lambda d: (-round(weight[d], 9), cues[d].order, d)):
+
+    # Rounded so that the same cues summed in another pair order (an index grown in chunks) give the same order;
+    # ties go to the earlier date, then the best linked (a chain's middle keeps it together), then the id, never
+    # to arrival: membership does not depend on the order documents came in.
+    def core_key(d: str) -> tuple[float, bool, datetime, int, str]:
+        when = cues[d].when
+        return (-round(weight[d], 9), when is None, when or datetime.min, -len(adjacent[d]), d)
+
+    for core in sorted(info, key=core_key):
         if core in family_of:
             continue
         ring1 = {n for n in adjacent[core] if n not in family_of}
@@ -301,15 +313,9 @@ def _links(
 
 
 def _parse_date(value: str | None) -> datetime | None:
-    """The instant of an ISO 8601 date, naive UTC; None when missing or unparseable."""
-    if not value or not value.strip():
-        return None
-    try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    # Aware and naive datetimes cannot be compared; naive ones are taken as UTC.
-    return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo is not None else when
+    """The instant of an ISO 8601 date, naive UTC; None when missing, unparseable or out of range (never raises:
+    a bad date found after all alignment must not lose the run)."""
+    return parse_date(value)
 
 
 def _cues(doc: DocInfo) -> _Cues:

@@ -23,6 +23,7 @@ class Document:
     """One input article. `text` is the original text; every offset in retold indexes it.
 
     `origin` says where the record came from (``file`` or ``file:line``) for messages; stages never read it.
+    `encoding` names the encoding a text file was decoded from when it was not UTF-8 (None: UTF-8).
     """
 
     id: str
@@ -32,6 +33,7 @@ class Document:
     source: str | None = None
     url: str | None = None
     origin: str | None = None
+    encoding: str | None = None
 
 
 @by_fields

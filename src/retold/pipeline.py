@@ -11,6 +11,11 @@ without adding it. Reading and writing files live in `api` and `io`.
 from __future__ import annotations
 
 import hashlib
+import os
+import select
+import signal
+import sys
+import threading
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence, Sized
@@ -31,6 +36,7 @@ from retold.align.aligner import align
 from retold.align.similarity import semantic_active
 from retold.candidates.buckets import match_buckets
 from retold.candidates.merge import CandidatePair, merge
+from retold.candidates.reconcile import Changes, recheck, revive, term_crossings
 from retold.candidates.rewrite import Postings, TermVector, rare_term_matches, rare_terms, term_vector
 from retold.candidates.vectors import DIM, VectorIndex, shared_vectors, sharing_a_term
 from retold.config import RetoldConfig
@@ -38,7 +44,7 @@ from retold.model import Candidate, Document, PairResult, VerdictName
 from retold.sketch.hashing import hash_tokens, ngram_hashes, text_fingerprint
 from retold.sketch.lsh import band_keys
 from retold.sketch.minhash import MinHashParams, is_empty, signatures
-from retold.store.base import DocRecord, MemoryStore, PairRecord, Store, dumps
+from retold.store.base import CANDIDATE_RULES, DocRecord, MemoryStore, PairRecord, Store, dumps
 from retold.text.analyze import Analyzed, analyze
 from retold.text.tokens import stem, zipf
 from retold.verdict import judge
@@ -61,7 +67,7 @@ _Aligned = tuple[VerdictName, str, PairResult | None]
 def compare(a: Analyzed, b: Analyzed, cfg: RetoldConfig | None = None) -> PairResult:
     """Align one pair and give its verdict."""
     cfg = cfg or RetoldConfig()
-    return judge(a, b, align(a, b, cfg.align), cfg.verdict)
+    return judge(a, b, align(a, b, cfg.align, max_sentences=cfg.limits.align_sentences), cfg.verdict)
 
 
 @dataclass(slots=True)
@@ -88,6 +94,8 @@ class ScanStats:
     reanalysed: int = 0
     run: int = 0
     interrupted: tuple[tuple[int, int], ...] = ()
+    retired: int = 0
+    revived: int = 0
 
     @property
     def all_pairs(self) -> int:
@@ -133,14 +141,14 @@ def featurize(doc: Document, cfg: RetoldConfig) -> Features:
 _QUERY_VECTORS: WeakKeyDictionary[Store, tuple[tuple[int, int], VectorIndex]] = WeakKeyDictionary()
 
 
-def _stored_vectors(store: Store) -> VectorIndex:
+def _stored_vectors(store: Store, cfg: RetoldConfig) -> VectorIndex:
     """The store's vectors for `query`, read once per state of the store (count and next sequence number change
     with every add or replacement), so a session of queries against an open index does not reread them."""
     key = (store.count(), store.next_seq())
     hit = _QUERY_VECTORS.get(store)
     if hit is not None and hit[0] == key:
         return hit[1]
-    index = load_vectors(store)
+    index = load_vectors(store, cfg)
     _QUERY_VECTORS[store] = (key, index)
     return index
 
@@ -163,10 +171,16 @@ def backfill_vectors(store: Store, pool: Workers, progress: Progress | None = No
             progress("vectors", min(len(missing), c0 + chunk), len(missing))
 
 
-def load_vectors(store: Store) -> VectorIndex:
-    """The store's article vectors as a `VectorIndex` (documents without one take no part)."""
-    seqs, vecs = store.vectors()
-    return VectorIndex(seqs.tolist(), vecs if len(seqs) else None)
+def load_vectors(store: Store, cfg: RetoldConfig) -> VectorIndex:
+    """The store's article vectors and neighbour counts as a `VectorIndex` (documents without a vector take no
+    part); counts the store does not hold yet (an index made before they were kept) are computed here, in memory
+    (`reconcile_index` stores them)."""
+    seqs, vecs, near = store.vectors()
+    index = VectorIndex(seqs.tolist(), vecs if len(seqs) else None, np.maximum(near, 0))
+    if bool((near < 0).any()):
+        counts = index.full_counts(cfg.vectors.min_cosine)
+        index.bump(seqs, counts - index.counts(seqs))
+    return index
 
 
 def text_hash(text: str) -> str:
@@ -205,7 +219,9 @@ class _Batch:
 @dataclass(frozen=True, slots=True)
 class _Prepared:
     """A batch ready to store and align: features, signatures, band keys, sequence numbers and candidates;
-    `replaced` counts the stored documents it replaces (deleted when it was prepared)."""
+    `replaced` counts the stored documents it replaces (deleted when it was prepared); `changes` what the batch
+    changes for pairs stored before it, `near_new` the new documents' vector neighbour counts and `near_stored`
+    the stored documents' counts once the batch is in (``(seqs, counts)``)."""
 
     batch: _Batch
     feats: list[Features]
@@ -214,13 +230,16 @@ class _Prepared:
     seqs: list[int]
     replaced: int
     found: list[CandidatePair]
+    changes: Changes
+    near_new: NDArray[np.int64]
+    near_stored: tuple[NDArray[np.int64], NDArray[np.int64]]
 
-    def records(self) -> Iterator[tuple[int, Features, NDArray[np.uint64], NDArray[np.int64], str]]:
+    def records(self) -> Iterator[tuple[int, Features, NDArray[np.uint64], NDArray[np.int64], str, int]]:
         """Arguments of `_doc_record` for each document."""
-        for seq, f, sig, band, (_, h, _) in zip(
-            self.seqs, self.feats, self.sigs, self.keys, self.batch.todo, strict=True
+        for seq, f, sig, band, (_, h, _), near in zip(
+            self.seqs, self.feats, self.sigs, self.keys, self.batch.todo, self.near_new.tolist(), strict=True
         ):
-            yield seq, f, sig, band, h
+            yield seq, f, sig, band, h, near
 
 
 class _Planner:
@@ -281,16 +300,61 @@ class Workers:
     from this process: a child of a process that holds an open SQLite connection, or threads of a native library
     (an ONNX runtime, BLAS), can deadlock or corrupt the database. As with any non-fork start method, a script
     that uses several workers needs the usual ``if __name__ == "__main__":`` guard.
+
+    Nothing outlives this process: each worker watches it and exits within moments of its death, however it
+    died (kill -9 included); the fork server and multiprocessing's resource tracker then exit too, as the last
+    holders of their pipes are gone. Workers ignore Ctrl-C and SIGTERM: this process decides, and on leaving the
+    ``with`` block (normally or on Ctrl-C, SIGTERM, an error) drops the queued jobs and waits only for those
+    running.
     """
 
     def __init__(self, n: int = 1) -> None:
         self.n = max(1, n)
         self._pool: ProcessPoolExecutor | None = None
         if self.n > 1:
+            self._quiet_resource_tracker()
             ctx = get_context("forkserver")
             ctx.set_forkserver_preload(["retold.pipeline"])
-            self._pool = ProcessPoolExecutor(self.n, mp_context=ctx, initializer=_warm_up)
-            list(self._pool.map(_noop, range(self.n)))  # start the processes now
+            self._pool = ProcessPoolExecutor(self.n, mp_context=ctx, initializer=_warm_up, initargs=(os.getpid(),))
+            try:
+                list(self._pool.map(_noop, range(self.n)))  # start the processes now
+            except BaseException:
+                self.close()
+                raise
+
+    @staticmethod
+    def _watch(pid: int) -> None:
+        """End this worker as soon as process `pid` (the one that started the pool) has exited.
+
+        A worker waits for jobs on a queue whose writing end it holds itself, so it never sees its parent die:
+        after a kill -9 of the main process it would wait (holding its memory, the fork server and the resource
+        tracker) indefinitely. `os._exit`: nothing of the worker's state is worth saving.
+        """
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            os._exit(1)
+        except (AttributeError, OSError):  # no pidfd (not Linux >= 5.3): poll
+            while True:
+                time.sleep(0.5)
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    os._exit(1)
+                except OSError:
+                    pass
+        # A pidfd turns readable when the process exits.
+        select.select([fd], [], [])
+        os._exit(1)
+
+    @staticmethod
+    def _quiet_resource_tracker() -> None:
+        """After a kill -9 of this process, multiprocessing's resource tracker removes the pool's semaphores, as it
+        should, and warns about each as "leaked": only an alarm. The tracker starts with this interpreter's
+        ``-W`` options (`sys.warnoptions`), so the warning is silenced there, not here."""
+        flag = "ignore::UserWarning:multiprocessing.resource_tracker"
+        if flag not in sys.warnoptions:
+            sys.warnoptions.append(flag)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], chunksize: int = 1) -> Iterator[R]:
         """``map(fn, items)`` in order, over the processes when there are several."""
@@ -304,9 +368,14 @@ class Workers:
         return max(1, min(16, items // (8 * self.n)))
 
     def close(self) -> None:
+        """Stop the processes: jobs not started are dropped, running ones finish (a chunk each, moments).
+
+        Workers are never killed from here: on Python 3.11 a pool whose worker dies while it holds cancelled
+        jobs crashes its manager thread and can hang this process at exit.
+        """
         if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+            pool, self._pool = self._pool, None
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> Workers:
         return self
@@ -382,7 +451,8 @@ def index_documents(
         vindex = None
         if vectors_on(cfg):
             backfill_vectors(store, pool, progress)
-            vindex = load_vectors(store)
+            vindex = load_vectors(store, cfg)
+        reconcile_index(store, cfg, vindex, pool, stats)
         cache: OrderedDict[int, Analyzed] = OrderedDict()
         params = MinHashParams(num_perm=cfg.sketch.num_perm, seed=cfg.sketch.seed)
         if progress:
@@ -413,18 +483,20 @@ def index_documents(
             keys = _band_keys(sigs, cfg)
             t1 = time.perf_counter()
             old = [seq for _, _, seq in batch.todo if seq is not None]
+            lost = _Deleted()
             if old:
-                store.delete(old)
+                lost = _delete(store, old, cfg, vindex)
                 for seq in old:
                     cache.pop(seq, None)
-                if vindex is not None:
-                    vindex.remove(old)
             base = store.next_seq()
             seqs = list(range(base, base + len(feats)))
             found = find_candidates(store, feats, sigs, seqs, cfg, keys=keys, vectors=vindex)
+            changes, near_stored = _changes(store, found, lost, cfg, vindex)
             seconds["analyse"] += t1 - t0
             seconds["candidates"] += time.perf_counter() - t1
-            return _Prepared(batch, feats, sigs, keys, seqs, len(old), found)
+            return _Prepared(
+                batch, feats, sigs, keys, seqs, len(old), found.pairs, changes, found.near_new, near_stored
+            )
 
         def settle(batch: _Batch) -> None:
             nonlocal done
@@ -462,7 +534,11 @@ def index_documents(
                 t0 = time.perf_counter()
                 store.add([_doc_record(*x) for x in cur.records()], [])
                 if vindex is not None:
-                    vindex.add(cur.seqs, _vector_rows(cur.feats))
+                    vindex.add(cur.seqs, _vector_rows(cur.feats), cur.near_new)
+                    seqs_st, counts_st = cur.near_stored
+                    if seqs_st.size:
+                        vindex.bump(seqs_st, counts_st - vindex.counts(seqs_st))
+                        store.set_near(seqs_st.tolist(), counts_st)
                 t1 = time.perf_counter()
                 for _ in range(2 - len(pending)):
                     submit()
@@ -477,6 +553,8 @@ def index_documents(
                     for p, (verdict, js, _) in zip(cur.found, aligned, strict=True)
                 ]
                 store.add([], pairs)
+                if cur.changes:
+                    _reconcile(store, cur.changes, cfg, vindex, pool, cache, cache_size, stats, skip=cur.seqs)
                 store.record_batch(
                     state.run, number, len(cur.seqs) - cur.replaced, cur.replaced, len(pairs), cur.seqs[-1]
                 )
@@ -521,10 +599,10 @@ def query(
     params = MinHashParams(num_perm=cfg.sketch.num_perm, seed=cfg.sketch.seed)
     sigs = signatures([f.shingles], params)
     own = store.lookup([doc.id]).get(doc.id)
-    vindex = _stored_vectors(store) if vectors_on(cfg) else None
+    vindex = _stored_vectors(store, cfg) if vectors_on(cfg) else None
     found = find_candidates(
         store, [f], sigs, [store.next_seq()], cfg, exclude={own.seq} if own else set(), vectors=vindex
-    )
+    ).pairs
     stored = store.documents({p.a for p in found})
     analyzed = {seq: analyze(d) for seq, d in stored.items()}
     out = []
@@ -563,14 +641,33 @@ def scan(
     def collect(batch: list[tuple[int, int, PairResult]]) -> None:
         found.extend(x for x in batch if keep_unrelated or x[2].verdict != "unrelated")
 
+    store = MemoryStore()
     with Workers(workers) as pool:
-        stats = index_documents(
-            MemoryStore(), docs, cfg, workers=pool, batch_size=batch_size, progress=progress, sink=collect
-        )
+        stats = index_documents(store, docs, cfg, workers=pool, batch_size=batch_size, progress=progress, sink=collect)
+    # A pair that a later document took out of the rules (a term grown common, a crowd) is no longer stored.
+    kept = {(p.a, p.b) for p in store.pairs()}
+    found = [x for x in found if (x[0], x[1]) in kept]
     found.sort(key=lambda x: (x[0], x[1]))
     results = [r for _, _, r in found]
     stats.verdicts = dict(Counter(r.verdict for r in results))
     return results, stats
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """Candidate pairs of new documents, and what adding them changes for the rules that look beyond a pair.
+
+    `terms` are the new documents' distinct rare terms with the number of indexed documents holding each before
+    (`df_before`) and after (`df_after`) they are added; `near_new` each new document's count of vector
+    neighbours among the index and the new documents, and `gained` ``(stored seqs, neighbours each gains)``.
+    """
+
+    pairs: list[CandidatePair]
+    terms: NDArray[np.int64]
+    df_before: NDArray[np.int64]
+    df_after: NDArray[np.int64]
+    near_new: NDArray[np.int64]
+    gained: tuple[NDArray[np.int64], NDArray[np.int64]]
 
 
 def find_candidates(
@@ -583,14 +680,15 @@ def find_candidates(
     keys: Sequence[NDArray[np.int64]] | None = None,
     exclude: Collection[int] = (),
     vectors: VectorIndex | None = None,
-) -> list[CandidatePair]:
+) -> Found:
     """Candidate pairs of new documents (sequence numbers `seqs`) among stored ones and each other.
 
     Channels: equal exact fingerprints and shared LSH band keys (`retold.candidates.buckets`), shared rare
-    terms (`retold.candidates.rewrite`) and, given the stored article `vectors`, nearest article vectors
-    (`retold.candidates.vectors`); merged, sorted by ``(a, b)``, ``a`` always the earlier document.
-    `keys` are the documents' band keys (`_band_keys`; computed when not given). Stored documents in `exclude`
-    are left out.
+    terms (`retold.candidates.rewrite`) and, given the stored article `vectors`, vector neighbours
+    (`retold.candidates.vectors`); merged, sorted by ``(a, b)``, ``a`` always the earlier document. The rare-term
+    and vector rules are applied to the index as it is once the new documents are in it (`Found` says what that
+    changes for stored pairs: `retold.candidates.reconcile`). `keys` are the documents' band keys (`_band_keys`;
+    computed when not given). Stored documents in `exclude` are left out.
     """
     limit = cfg.sketch.max_bucket
     first = seqs[0]
@@ -608,15 +706,193 @@ def find_candidates(
     near = [Candidate(a, b, "minhash", float(np.mean(sig(a) == sig(b)))) for a, b in near_pairs]
 
     terms = [f.terms for f in feats]
-    tp = store.postings({int(k) for v in terms for k in v.keys.tolist()}, cfg.rewrite.max_postings)
+    all_keys = np.concatenate([v.keys for v in terms]) if terms else np.empty(0, dtype=np.int64)
+    uniq, held = np.unique(all_keys, return_counts=True)
+    tp = store.postings(uniq.tolist(), cfg.rewrite.max_postings)
+    df_before = np.zeros(uniq.size, dtype=np.int64)
+    if tp.terms.size:
+        at = np.minimum(np.searchsorted(tp.terms, uniq), tp.terms.size - 1)
+        df_before = np.where(tp.terms[at] == uniq, tp.df[at], 0)
     earlier = Postings(tp.terms, tp.df, tp.term, tp.seq, tp.weight, tp.total)
     rew, sharing = rare_term_matches(terms, seqs, earlier, cfg.rewrite, sharing=vectors is not None)
-    vec = [] if vectors is None else vectors.search(seqs, _vector_rows(feats), exclude=frozenset(exclude))
-    vec = sharing_a_term(vec, sharing)
+
+    m = len(feats)
+    near_new = np.zeros(m, dtype=np.int64)
+    gained = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+    vec: list[Candidate] = []
+    if vectors is not None:
+        va, vb, cos = vectors.near_pairs(
+            seqs, _vector_rows(feats), min_cosine=cfg.vectors.min_cosine, exclude=frozenset(exclude)
+        )
+        old = va < first
+        near_new += np.bincount(vb - first, minlength=m)
+        near_new += np.bincount(va[~old] - first, minlength=m)
+        gained = np.unique(va[old], return_counts=True)
+        count_a = np.empty(va.size, dtype=np.int64)
+        count_a[~old] = near_new[va[~old] - first]
+        if gained[0].size:
+            after = vectors.counts(gained[0]) + gained[1]
+            count_a[old] = after[np.searchsorted(gained[0], va[old])]
+        crowd = cfg.vectors.crowd
+        ok = (count_a <= crowd) & (near_new[vb - first] <= crowd)
+        vec = sharing_a_term(
+            [
+                Candidate(int(a), int(b), "vector", float(min(1.0, c)))
+                for a, b, c in zip(va[ok].tolist(), vb[ok].tolist(), cos[ok].tolist(), strict=True)
+            ],
+            sharing,
+        )
     if exclude:
         gone = set(exclude)
         exact, near, rew = ([c for c in chan if c.a not in gone] for chan in (exact, near, rew))
-    return merge(exact, near, rew, vec)
+    return Found(merge(exact, near, rew, vec), uniq, df_before, df_before + held, near_new, gained)
+
+
+# --- the rules that look beyond a pair (retold.candidates.reconcile) ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Deleted:
+    """What deleting stored documents took away: their terms with the index's counts before the deletion, and
+    the vector neighbour counts of the stored documents that lost a neighbour (``(seqs, counts before)``)."""
+
+    terms: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    df: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    near: tuple[NDArray[np.int64], NDArray[np.int64]] = field(
+        default_factory=lambda: (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+    )
+
+
+def _delete(store: Store, seqs: Sequence[int], cfg: RetoldConfig, vindex: VectorIndex | None) -> _Deleted:
+    """Delete stored documents (replaced texts), keeping what the rules' bookkeeping needs."""
+    tv = store.term_vectors(seqs)
+    keys = [k for k, _, _ in tv.values()]
+    terms = np.unique(np.concatenate(keys)) if keys else np.empty(0, dtype=np.int64)
+    tp = store.postings(terms.tolist(), 0)
+    df = np.zeros(terms.size, dtype=np.int64)
+    if tp.terms.size:
+        at = np.minimum(np.searchsorted(tp.terms, terms), tp.terms.size - 1)
+        df = np.where(tp.terms[at] == terms, tp.df[at], 0)
+    near = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+    if vindex is not None:
+        gone = set(seqs)
+        lost = [
+            int(x)
+            for d in seqs
+            if bool(vindex.has([d])[0])
+            for x in vindex.neighbours(d, cfg.vectors.min_cosine)[0].tolist()
+            if x not in gone
+        ]
+        if lost:
+            xs, n = np.unique(np.asarray(lost, dtype=np.int64), return_counts=True)
+            near = (xs, vindex.counts(xs))
+            vindex.bump(xs, -n)
+        vindex.remove(seqs)
+    store.delete(seqs)
+    return _Deleted(terms, df, near)
+
+
+def _changes(
+    store: Store, found: Found, lost: _Deleted, cfg: RetoldConfig, vindex: VectorIndex | None
+) -> tuple[Changes, tuple[NDArray[np.int64], NDArray[np.int64]]]:
+    """What a batch changes for the pairs stored before it (its deletions, `lost`, then its documents), and the
+    vector neighbour counts of the stored documents it touches once it is in (``(seqs, counts)``)."""
+    cap = cfg.rewrite.max_postings
+    terms, before, after = found.terms, found.df_before, found.df_after
+    if lost.terms.size:
+        # Terms of deleted documents: counted before the deletion, and after it plus the batch's documents.
+        tp = store.postings(lost.terms.tolist(), 0)
+        now = np.zeros(lost.terms.size, dtype=np.int64)
+        if tp.terms.size:
+            at = np.minimum(np.searchsorted(tp.terms, lost.terms), tp.terms.size - 1)
+            now = np.where(tp.terms[at] == lost.terms, tp.df[at], 0)
+        in_batch = np.isin(lost.terms, terms)
+        added = np.zeros(lost.terms.size, dtype=np.int64)
+        if in_batch.any():
+            idx = np.searchsorted(terms, lost.terms[in_batch])
+            added[in_batch] = after[idx] - before[idx]
+        rest = ~np.isin(terms, lost.terms)
+        terms = np.concatenate([terms[rest], lost.terms])
+        before = np.concatenate([before[rest], lost.df])
+        after = np.concatenate([after[rest], now + added])
+    up, down = term_crossings(terms, before, after, cap)
+    stored = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+    crowded = uncrowded = np.empty(0, dtype=np.int64)
+    if vindex is not None:
+        gained_seqs, gained = found.gained
+        lost_seqs, lost_before = lost.near
+        seqs_all = np.union1d(gained_seqs, lost_seqs)
+        seqs_all = seqs_all[vindex.has(seqs_all)]
+        start = vindex.counts(seqs_all)
+        if lost_seqs.size:  # counts before the deletion (the index already holds them after it)
+            keep = np.isin(lost_seqs, seqs_all)
+            start[np.searchsorted(seqs_all, lost_seqs[keep])] = lost_before[keep]
+        end = vindex.counts(seqs_all)
+        if gained_seqs.size:
+            keep = np.isin(gained_seqs, seqs_all)
+            end[np.searchsorted(seqs_all, gained_seqs[keep])] += gained[keep]
+        crowd = cfg.vectors.crowd
+        crowded = seqs_all[(start <= crowd) & (end > crowd)]
+        uncrowded = seqs_all[(start > crowd) & (end <= crowd)]
+        changed = start != end
+        stored = (seqs_all[changed | np.isin(seqs_all, lost_seqs)], end[changed | np.isin(seqs_all, lost_seqs)])
+    return Changes(up, down, crowded, uncrowded), stored
+
+
+def _reconcile(
+    store: Store,
+    changes: Changes,
+    cfg: RetoldConfig,
+    vindex: VectorIndex | None,
+    pool: Workers,
+    cache: OrderedDict[int, Analyzed],
+    cache_size: int,
+    stats: ScanStats,
+    *,
+    skip: Collection[int] = (),
+) -> None:
+    """Bring the stored pairs in line with the rules after a batch (inside its transaction, its documents and
+    pairs written): drop the channels that no longer hold, align the pairs the rules admit again."""
+    updates = recheck(store, changes, cfg)
+    stats.retired += sum(1 for _, _, ch in updates if not ch)
+    store.set_channels(updates)
+    fresh, added = revive(store, changes, cfg, vindex, skip=skip)
+    store.set_channels(added)
+    if fresh:
+        jobs = _dispatch(store, fresh, {}, cache, pool, cfg, cache_size, stats, keep=False)
+        aligned = list(jobs)
+        store.add(
+            [],
+            [
+                PairRecord(p.a, p.b, verdict, p.channels, p.score, js)
+                for p, (verdict, js, _) in zip(fresh, aligned, strict=True)
+            ],
+        )
+        _count(stats, fresh, aligned)
+        stats.revived += len(fresh)
+
+
+def reconcile_index(
+    store: Store, cfg: RetoldConfig, vindex: VectorIndex | None, pool: Workers, stats: ScanStats
+) -> None:
+    """Once per index made before the set rules (no ``candidate_rules`` meta): store the vector neighbour counts,
+    drop the stored channels the rules no longer admit and align the pairs they admit that were never proposed
+    (a vector neighbour beyond the former two nearest)."""
+    if store.get_meta("candidate_rules") == CANDIDATE_RULES:
+        return
+    with store.transaction():
+        if store.count():
+            uncrowded = crowded = np.empty(0, dtype=np.int64)
+            if vindex is not None and len(vindex):
+                seqs = vindex.seqs.copy()
+                counts = vindex.counts(seqs)
+                store.set_near(seqs.tolist(), counts)
+                crowded = seqs[counts > cfg.vectors.crowd]
+                uncrowded = seqs[(counts <= cfg.vectors.crowd) & (counts > 0)]
+            changes = Changes(store.common_terms(cfg.rewrite.max_postings), np.empty(0, np.int64), crowded, uncrowded)
+            cache: OrderedDict[int, Analyzed] = OrderedDict()
+            _reconcile(store, changes, cfg, vindex, pool, cache, 0, stats)
+        store.set_meta("candidate_rules", CANDIDATE_RULES)
 
 
 def _vector_rows(feats: Sequence[Features]) -> NDArray[np.float32]:
@@ -648,15 +924,15 @@ def _dispatch(
     """
     analyzed: dict[int, Analyzed] = {seq: f.analyzed for seq, f in new.items()}
     missing = []
-    for p in found:
-        if p.a in analyzed:
+    for seq in dict.fromkeys(s for p in found for s in (p.a, p.b)):  # b is stored too for a revived pair
+        if seq in analyzed:
             continue
-        hit = cache.get(p.a)
+        hit = cache.get(seq)
         if hit is not None:
-            cache.move_to_end(p.a)
-            analyzed[p.a] = hit
+            cache.move_to_end(seq)
+            analyzed[seq] = hit
         else:
-            missing.append(p.a)
+            missing.append(seq)
     if missing:
         stored = store.documents(set(missing))
         order = sorted(stored)
@@ -681,7 +957,9 @@ def _band_keys(sigs: NDArray[np.uint64], cfg: RetoldConfig) -> list[NDArray[np.i
     return [np.empty(0, dtype=np.int64) if bool(empty[i]) else keys[i] for i in range(sigs.shape[0])]
 
 
-def _doc_record(seq: int, f: Features, sig: NDArray[np.uint64], bands: NDArray[np.int64], h: str) -> DocRecord:
+def _doc_record(
+    seq: int, f: Features, sig: NDArray[np.uint64], bands: NDArray[np.int64], h: str, near: int
+) -> DocRecord:
     return DocRecord(
         seq=seq,
         doc=f.analyzed.doc,
@@ -694,6 +972,7 @@ def _doc_record(seq: int, f: Features, sig: NDArray[np.uint64], bands: NDArray[n
         term_weights=f.terms.weights,
         rare_total=f.terms.total,
         vector=f.vector,
+        near=near,
     )
 
 
@@ -729,9 +1008,17 @@ def _noop(_: int) -> None:
     return None
 
 
-def _warm_up() -> None:
-    """Load what every worker needs before its first job: word frequencies, the stemmer, and the sketch kernels
-    (numba loads its compiled cache on the first call, ~0.5 s)."""
+def _warm_up(main_pid: int | None = None) -> None:
+    """Start watching `main_pid` (see `Workers._watch`), then load what every worker needs before its first job:
+    word frequencies, the stemmer, and the sketch kernels (numba loads its compiled cache on the first call,
+    ~0.5 s)."""
+    if main_pid is not None:
+        # Ctrl-C reaches the whole process group (and systemd sends SIGTERM to the whole service): a worker
+        # interrupted while it waits for a job dies, and a pool that loses a worker is broken. The main process
+        # handles both and stops the workers in order; the watchdog covers its death.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        threading.Thread(target=Workers._watch, args=(main_pid,), name="retold-watchdog", daemon=True).start()
     zipf("the")
     stem("warming")
     signatures([ngram_hashes(hash_tokens(["warm", "up", "the", "sketch", "kernels", "now"]), 5)], MinHashParams())

@@ -15,6 +15,7 @@ from retold.candidates.rewrite import (
     match_rare_terms,
     rare_term_matches,
     rare_terms,
+    recheck_pairs,
     rewrite_candidates,
     term_vector,
 )
@@ -175,7 +176,7 @@ def test_shared_region_names_below_min_shared_do_not_pair() -> None:
         assert c.a % 10 == c.b % 10 or (c.a, c.b) in PLANTED.items()
 
 
-def test_posting_cap_ignores_a_term_for_documents_arriving_after_it_is_common() -> None:
+def test_posting_cap_ignores_a_term_held_by_more_documents_than_the_cap() -> None:
     everywhere = " ".join(_names(3, seed=123))
     texts = _corpus(extra=f"\n\nAlso present: {everywhere}.")
     terms = _terms(texts)
@@ -184,11 +185,9 @@ def test_posting_cap_ignores_a_term_for_documents_arriving_after_it_is_common() 
     # Under the cap, three shared rare terms (27 of about 90 weight) make every pair a candidate.
     wide = rewrite_candidates(terms, RewriteConfig())
     assert len(wide) == n * (n - 1) // 2
-    # With a cap of 5, a document uses the common terms only while at most 5 earlier documents hold them:
-    # documents 0..5 pair among themselves, later ones only through their own terms (the planted copies).
+    # With a cap of 5, the terms every document holds are usable for none: only the planted copies pair.
     capped = rewrite_candidates(terms, RewriteConfig(max_postings=5))
-    first = {(i, j) for i, j in itertools.combinations(range(6), 2)}
-    assert {(c.a, c.b) for c in capped} == first | set(PLANTED.items())
+    assert {(c.a, c.b) for c in capped} == set(PLANTED.items())
 
 
 def test_terms_in_only_one_document_never_pair() -> None:
@@ -286,18 +285,40 @@ def _postings(terms: list[dict[str, float]], cap: int) -> Postings:
 
 @pytest.mark.parametrize("cap", [3, 200])
 @pytest.mark.parametrize("chunk", [1, 7, 20])
-def test_chunks_against_an_index_equal_one_batch(chunk: int, cap: int) -> None:
+def test_chunks_against_an_index_equal_one_batch_once_rechecked(chunk: int, cap: int) -> None:
+    """Each chunk judges usability with the index as the chunk leaves it; the pairs found while a term was still
+    usable are the ones `recheck_pairs` takes back, so chunks plus the recheck give exactly one batch."""
     rng = random.Random(3)
-    vocab = [f"w{k}" for k in range(25)]
-    terms = [{w: rng.choice([6.5, 7.0, 9.0]) for w in rng.sample(vocab, rng.randint(0, 9))} for _ in range(40)]
+    # A skewed vocabulary: a few words most documents hold (they cross a small cap), many held by two or three.
+    vocab = [f"w{k}" for k in range(60)]
+    skew = [1.0 / (k + 1) for k in range(60)]
+    terms = [{w: rng.choice([6.5, 7.0, 9.0]) for w in rng.choices(vocab, skew, k=rng.randint(0, 9))} for _ in range(40)]
     cfg = RewriteConfig(min_shared=2, min_score=0.3, max_postings=cap)
     batch = rewrite_candidates(terms, cfg)
     grown = []
     for start in range(0, len(terms), chunk):
         new = [term_vector(t) for t in terms[start : start + chunk]]
         grown += match_rare_terms(new, range(start, start + len(new)), _postings(terms[:start], cap), cfg)
-    assert sorted(grown, key=lambda c: (c.a, c.b)) == batch
+    full = _postings(terms, cap)
+    common = np.sort(full.terms[full.df > cap])
+    vecs = {i: term_vector(t) for i, t in enumerate(terms)}
+    keep, _ = recheck_pairs([(c.a, c.b) for c in grown], vecs, common, cfg)
+    assert sorted((c for c, k in zip(grown, keep.tolist(), strict=True) if k), key=lambda c: (c.a, c.b)) == batch
+    assert {(c.a, c.b) for c in batch} <= {(c.a, c.b) for c in grown}
     assert batch  # the corpus does produce candidates
+    if cap == 3 and chunk < 20:
+        assert len(grown) > len(batch)  # some terms did cross the cap part-way
+
+
+def test_recheck_keeps_the_score_of_a_pair_without_common_terms() -> None:
+    rng = random.Random(8)
+    vocab = [f"w{k}" for k in range(30)]
+    terms = [{w: round(rng.uniform(6, 9), 3) for w in rng.sample(vocab, rng.randint(0, 9))} for _ in range(50)]
+    cfg = RewriteConfig(min_shared=2, min_score=0.25, max_postings=50)
+    vecs = {i: term_vector(t) for i, t in enumerate(terms)}
+    got = rewrite_candidates(terms, cfg)
+    keep, sharing = recheck_pairs([(c.a, c.b) for c in got], vecs, np.empty(0, dtype=np.int64), cfg)
+    assert keep.all() and sharing.all() and got
 
 
 def test_degenerate_inputs() -> None:
@@ -331,12 +352,12 @@ def test_all_pairs_scores_symmetric_and_bounded() -> None:
 
 
 def _brute_force(terms: list[dict[str, float]], seqs: list[int], cfg: RewriteConfig) -> dict[tuple[int, int], float]:
-    """The rule of `match_rare_terms`, pair by pair: shared terms eligible for the later document, summed in key
-    order."""
+    """The rule of `match_rare_terms`, pair by pair: shared terms held by at most the cap of all documents, summed
+    in key order."""
     vecs = [term_vector(t) for t in terms]
     out: dict[tuple[int, int], float] = {}
     for j, vj in enumerate(vecs):
-        held_before = {k: sum(k in vecs[i].keys.tolist() for i in range(j)) for k in vj.keys.tolist()}
+        held_before = {k: sum(k in v.keys.tolist() for v in vecs) for k in vj.keys.tolist()}
         wj = dict(zip(vj.keys.tolist(), vj.weights.tolist(), strict=True))
         for i in range(j):
             wi = dict(zip(vecs[i].keys.tolist(), vecs[i].weights.tolist(), strict=True))
@@ -361,7 +382,7 @@ def test_match_rare_terms_equals_the_pairwise_rule(min_shared: int, base: int) -
     rng = random.Random(min_shared)
     vocab = [f"w{k}" for k in range(30)]
     terms = [{w: round(rng.uniform(6, 9), 3) for w in rng.sample(vocab, rng.randint(0, 8))} for _ in range(60)]
-    cfg = RewriteConfig(min_shared=min_shared, min_score=0.25, max_postings=6, few_terms_score=0.5)
+    cfg = RewriteConfig(min_shared=min_shared, min_score=0.25, max_postings=9, few_terms_score=0.5)
     seqs = [base + 3 * n for n in range(len(terms))]
     got = match_rare_terms([term_vector(t) for t in terms], seqs, Postings(), cfg)
     want = _brute_force(terms, seqs, cfg)
@@ -369,7 +390,7 @@ def test_match_rare_terms_equals_the_pairwise_rule(min_shared: int, base: int) -
     assert all(c.score == pytest.approx(want[(c.a, c.b)], rel=1e-12) for c in got)
 
 
-def test_sharing_pairs_are_those_with_one_eligible_term_in_common() -> None:
+def test_sharing_pairs_are_those_with_one_usable_term_in_common() -> None:
     rng = random.Random(5)
     vocab = [f"w{k}" for k in range(30)]
     terms = [{w: round(rng.uniform(6, 9), 3) for w in rng.sample(vocab, rng.randint(0, 8))} for _ in range(60)]
@@ -378,7 +399,7 @@ def test_sharing_pairs_are_those_with_one_eligible_term_in_common() -> None:
     want = set()
     for j, vj in enumerate(vecs):
         for i in range(j):
-            held = {k for k in vj.keys.tolist() if sum(k in vecs[h].keys.tolist() for h in range(j)) <= 6}
+            held = {k for k in vj.keys.tolist() if sum(k in v.keys.tolist() for v in vecs) <= 6}
             if held & set(vecs[i].keys.tolist()):
                 want.add((i, j))
     cands, sharing = rare_term_matches(vecs, range(60), Postings(), cfg, sharing=True)

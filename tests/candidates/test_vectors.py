@@ -1,5 +1,6 @@
-"""The vector channel: exact nearest earlier neighbours (checked against a brute-force rule, and for the same answer
-however a stream is cut into batches), the safetensors reader, and the article vectors of the real model."""
+"""The vector channel: exact near pairs and neighbour counts (checked against a brute-force statement, and for the
+same answer however a stream is cut into batches), the safetensors reader, and the article vectors of the real
+model."""
 
 from __future__ import annotations
 
@@ -14,26 +15,19 @@ from hypothesis import strategies as st
 
 from retold import semantic
 from retold.candidates import vectors as vc
+from retold.config import RetoldConfig, VectorConfig
 from retold.model import Document
 from retold.text.analyze import analyze
 
 
-def _brute(
-    vecs: np.ndarray, k: int, t: float, crowd: int, exclude: frozenset[int] = frozenset()
-) -> set[tuple[int, int]]:
-    """The rule as stated: for each b, its k nearest earlier a (ties to the earlier) at cosine >= t, unless more
-    than `crowd` earlier documents reach t."""
-    out = set()
-    for b in range(len(vecs)):
-        sims = [(float(vc.cosines(vecs[[b]], vecs[[a]])[0]), a) for a in range(b) if a not in exclude]
-        hits = sorted(((s, a) for s, a in sims if s >= t), key=lambda x: (-x[0], x[1]))
-        if len(hits) <= crowd:
-            out |= {(a, b) for _, a in hits[:k]}
-    return out
+def _brute_near(vecs: np.ndarray, t: float) -> set[tuple[int, int]]:
+    """Every pair (a < b) whose cosine reaches t, as stated."""
+    return {(a, b) for b in range(len(vecs)) for a in range(b) if float(vc.cosines(vecs[[b]], vecs[[a]])[0]) >= t}
 
 
-def _stream(vecs: np.ndarray, cuts: list[int], **kw: object) -> set[tuple[int, int]]:
-    """Search and add batch by batch (`cuts` are the batch ends), as `index_documents` does."""
+def _stream(vecs: np.ndarray, cuts: list[int], t: float) -> tuple[set[tuple[int, int]], np.ndarray]:
+    """Near pairs and neighbour counts, found and added batch by batch (`cuts` are the batch ends), as
+    `index_documents` does."""
     idx = vc.VectorIndex()
     found: set[tuple[int, int]] = set()
     start = 0
@@ -41,10 +35,19 @@ def _stream(vecs: np.ndarray, cuts: list[int], **kw: object) -> set[tuple[int, i
         if end <= start:
             continue
         seqs = list(range(start, end))
-        found |= {(c.a, c.b) for c in idx.search(seqs, vecs[start:end], **kw)}  # type: ignore[arg-type]
-        idx.add(seqs, vecs[start:end])
+        a, b, _ = idx.near_pairs(seqs, vecs[start:end], min_cosine=t)
+        found |= set(zip(a.tolist(), b.tolist(), strict=True))
+        idx.add(
+            seqs,
+            vecs[start:end],
+            np.bincount(b - start, minlength=end - start) + np.bincount(a[a >= start] - start, minlength=end - start),
+        )
+        old = a[a < start]
+        if old.size:
+            idx.bump(old, np.ones(old.size, dtype=np.int64))
         start = end
-    return found
+    counts = idx.counts(list(range(len(vecs)))) if len(vecs) else np.zeros(0, dtype=np.int64)
+    return found, counts
 
 
 @st.composite
@@ -64,38 +67,54 @@ def _corpus(draw: st.DrawFn) -> tuple[np.ndarray, list[int]]:
 
 
 @settings(max_examples=60, deadline=None)
-@given(_corpus(), st.integers(1, 3), st.sampled_from([0.5, 0.8, 0.95]), st.integers(0, 4))
-def test_search_is_the_stated_rule_whatever_the_batches(
-    data: tuple[np.ndarray, list[int]], k: int, t: float, crowd: int
+@given(_corpus(), st.sampled_from([0.5, 0.8, 0.95]))
+def test_near_pairs_and_counts_are_the_stated_rule_whatever_the_batches(
+    data: tuple[np.ndarray, list[int]], t: float
 ) -> None:
     vecs, cuts = data
-    want = _brute(vecs, k, t, crowd)
-    assert _stream(vecs, cuts, k=k, min_cosine=t, crowd=crowd) == want
-    assert _stream(vecs, [], k=k, min_cosine=t, crowd=crowd) == want
+    want = _brute_near(vecs, t)
+    counts = np.zeros(len(vecs), dtype=np.int64)
+    for a, b in want:
+        counts[a] += 1
+        counts[b] += 1
+    for c in (cuts, []):
+        found, got = _stream(vecs, c, t)
+        assert found == want
+        assert got.tolist() == counts.tolist()
+    idx = vc.VectorIndex(list(range(len(vecs))), vecs)
+    assert idx.full_counts(t).tolist() == counts.tolist()
+    for x in range(len(vecs)):
+        near, _ = idx.neighbours(x, t)
+        assert set(near.tolist()) == {b if a == x else a for a, b in want if x in (a, b)}
 
 
-def test_scores_are_cosines_and_pairs_point_back() -> None:
+def test_cosines_and_exclusion() -> None:
     v = np.eye(vc.DIM, dtype=np.float32)[:3]
     v[2] = (v[0] * 0.99 + v[1] * 0.14) / np.linalg.norm([0.99, 0.14])
     idx = vc.VectorIndex([0, 1], v[:2])
-    (c,) = idx.search([2], v[2:], min_cosine=0.9)
-    assert (c.a, c.b, c.channel) == (0, 2, "vector") and c.score == pytest.approx(0.99 / np.hypot(0.99, 0.14))
-    assert idx.search([2], v[2:], min_cosine=0.9, exclude=frozenset({0})) == []
-    assert idx.search([2], np.zeros((1, vc.DIM), np.float32)) == []  # an empty document matches nothing
+    a, b, cos = idx.near_pairs([2], v[2:], min_cosine=0.9)
+    assert (a.tolist(), b.tolist()) == ([0], [2]) and cos[0] == pytest.approx(0.99 / np.hypot(0.99, 0.14))
+    assert idx.near_pairs([2], v[2:], min_cosine=0.9, exclude=frozenset({0}))[0].size == 0
+    assert idx.near_pairs([2], np.zeros((1, vc.DIM), np.float32), min_cosine=0.9)[0].size == 0  # empty document
 
 
-def test_remove_and_growth() -> None:
+def test_remove_growth_and_counts() -> None:
     rng = np.random.default_rng(1)
     v = rng.standard_normal((3000, vc.DIM)).astype(np.float32)
     v /= np.linalg.norm(v, axis=1, keepdims=True)
     idx = vc.VectorIndex()
     for s in range(0, 3000, 700):  # grows past its first capacity
-        idx.add(list(range(s, min(3000, s + 700))), v[s : s + 700])
-    assert len(idx) == 3000
+        idx.add(list(range(s, min(3000, s + 700))), v[s : s + 700], [s % 5] * len(range(s, min(3000, s + 700))))
+    assert len(idx) == 3000 and idx.counts([0, 700, 2999]).tolist() == [0, 0, 2100 % 5]
     q = v[[10]]
-    assert [c.a for c in idx.search([3000], q, k=1, min_cosine=0.99)] == [10]
+    assert idx.near_pairs([3000], q, min_cosine=0.99)[0].tolist() == [10]
+    idx.bump([10, 10, 12], [1, 1, -1])
+    assert idx.counts([10, 12]).tolist() == [2, -1]
     idx.remove([10, 11])
-    assert len(idx) == 2998 and idx.search([3000], q, k=1, min_cosine=0.99) == []
+    assert len(idx) == 2998 and idx.near_pairs([3000], q, min_cosine=0.99)[0].size == 0
+    assert idx.has([9, 10, 12, 5000]).tolist() == [True, False, True, False]
+    with pytest.raises(KeyError):
+        idx.counts([10])
     with pytest.raises(ValueError, match="vectors"):
         vc.VectorIndex([1, 2], v[:1])
 
@@ -134,11 +153,11 @@ def test_seed_rewrite_is_a_near_vector_and_other_news_is_not(seed_paths: tuple[P
     wv = vc.WordVectors()
     a, b = (wv.document(analyze(Document(p.name, p.read_text(encoding="utf-8")))) for p in seed_paths)
     assert float(np.linalg.norm(a)) == pytest.approx(1.0, abs=1e-5)
-    assert float(a @ b) >= vc.MIN_COSINE  # 000 rewords 004: their vectors stay close
+    assert float(a @ b) >= VectorConfig().min_cosine  # 000 rewords 004: their vectors stay close
     with gzip.open(shared_data / "bbc/docs.jsonl.gz", "rt", encoding="utf-8") as fh:
         others = [json.loads(next(fh))["body"] for _ in range(50)]
     sims = [float(a @ wv.document(analyze(Document("x", t)))) for t in others]
-    assert max(sims) < vc.MIN_COSINE  # no other news article comes that close
+    assert max(sims) < VectorConfig().min_cosine  # no other news article comes that close
     assert not wv.document(analyze(Document("e", "the and of"))).any()  # stopwords only: no vector
 
 
@@ -172,15 +191,16 @@ def test_query_reads_the_stored_vectors_once_per_state_of_the_store() -> None:
             np.zeros(0, np.float64), 0.0, vec,
         )  # fmt: skip
 
+    cfg = RetoldConfig()
     store = MemoryStore()
     with store.transaction():
         store.add([record(0), record(1)], [])
-    first = _stored_vectors(store)
-    assert _stored_vectors(store) is first and len(first) == 2  # an open index is not reread per query
+    first = _stored_vectors(store, cfg)
+    assert _stored_vectors(store, cfg) is first and len(first) == 2  # an open index is not reread per query
     with store.transaction():
         store.add([record(2)], [])
-    assert len(_stored_vectors(store)) == 3  # a new document: read again
+    assert len(_stored_vectors(store, cfg)) == 3  # a new document: read again
     with store.transaction():
         store.delete([0])
         store.add([record(3)], [])
-    assert len(_stored_vectors(store)) == 3 and _stored_vectors(store) is not first
+    assert len(_stored_vectors(store, cfg)) == 3 and _stored_vectors(store, cfg) is not first

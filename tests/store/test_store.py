@@ -18,8 +18,8 @@ import pytest
 
 from retold.errors import StoreError
 from retold.model import Document
-from retold.store.base import DocRecord, MemoryStore, PairRecord, Store, pair_from_json
-from retold.store.sqlite import SCHEMA_V1, SCHEMA_V2, SCHEMA_V4, SCHEMA_VERSION, SqliteStore
+from retold.store.base import CANDIDATE_RULES, DocRecord, MemoryStore, PairRecord, Store, pair_from_json
+from retold.store.sqlite import SCHEMA_V1, SCHEMA_V2, SCHEMA_V4, SCHEMA_V5, SCHEMA_VERSION, SqliteStore
 
 DIGEST = "cfg-1"
 
@@ -186,7 +186,8 @@ def test_new_file_schema_wal_and_meta(tmp_path: Path) -> None:
         assert s.journal_mode() == "wal"
         meta = s.meta()
         assert (
-            meta["schema_version"] == str(SCHEMA_VERSION) == "5"
+            meta["schema_version"] == str(SCHEMA_VERSION) == "6"
+            and meta["candidate_rules"] == CANDIDATE_RULES
             and meta["merged_below"] == "0"
             and meta["postings_kept"] == "0"
             and meta["config_digest"] == DIGEST
@@ -339,7 +340,7 @@ def test_migration_from_versions_2_and_3(tmp_path: Path, version: int, keep: int
         reference.add(RECORDS, [])
     with _sqlite(path, create=False, keep_postings=keep) as s:
         meta = s.meta()
-        assert (meta["schema_version"], meta["merged_below"], meta["postings_kept"]) == ("5", "3", str(keep))
+        assert (meta["schema_version"], meta["merged_below"], meta["postings_kept"]) == ("6", "3", str(keep))
         assert s.without_vector() == [0, 1, 2]  # indexed before the vector channel: given vectors by the next run
         assert s.staged_count() == 0 and "postings" not in s.table_counts()
         with s.transaction():
@@ -554,7 +555,9 @@ def test_document_added_below_the_mark_keeps_postings_in_seq_order(tmp_path: Pat
 
 def _with_vector(r: DocRecord, seed: int) -> DocRecord:
     vec = np.random.default_rng(seed).standard_normal(384).astype(np.float32)
-    return DocRecord(**{f: getattr(r, f) for f in DocRecord.__slots__ if f != "vector"}, vector=vec)
+    return DocRecord(
+        **{f: getattr(r, f) for f in DocRecord.__slots__ if f not in ("vector", "near")}, vector=vec, near=seed % 3
+    )
 
 
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
@@ -564,8 +567,9 @@ def test_vectors_stored_put_and_deleted(tmp_path: Path, kind: str) -> None:
         recs = [_with_vector(r, n) if n % 2 == 0 else r for n, r in enumerate(RECORDS)]
         with s.transaction():
             s.add(recs, [])
-        seqs, vecs = s.vectors()
+        seqs, vecs, near = s.vectors()
         with_vec = [r for r in recs if r.vector is not None]
+        assert near.tolist() == [r.near for r in with_vec]
         assert seqs.tolist() == [r.seq for r in with_vec] and vecs.dtype == np.float32
         assert all(np.array_equal(v, r.vector) for v, r in zip(vecs, with_vec, strict=True))
         missing = [r.seq for r in recs if r.vector is None]
@@ -574,7 +578,10 @@ def test_vectors_stored_put_and_deleted(tmp_path: Path, kind: str) -> None:
         with s.transaction():
             s.put_vectors([*missing, 999], filler)  # 999 is no stored document: ignored
             s.delete([with_vec[0].seq])
-        seqs, vecs = s.vectors()
+            s.set_near([with_vec[1].seq], [7])
+        seqs, vecs, near = s.vectors()
+        got = dict(zip(seqs.tolist(), near.tolist(), strict=True))
+        assert got[with_vec[1].seq] == 7 and all(got[m] == -1 for m in missing)  # put: not known yet
         assert s.without_vector() == []
         assert seqs.tolist() == sorted({r.seq for r in recs} - {with_vec[0].seq})
     finally:
@@ -583,10 +590,10 @@ def test_vectors_stored_put_and_deleted(tmp_path: Path, kind: str) -> None:
 
 def test_empty_store_has_no_vectors(tmp_path: Path) -> None:
     with _sqlite(tmp_path / "e.sqlite") as s:
-        seqs, vecs = s.vectors()
-        assert seqs.size == 0 and vecs.shape[0] == 0
-    seqs, vecs = MemoryStore().vectors()
-    assert seqs.size == 0 and vecs.shape[0] == 0
+        seqs, vecs, near = s.vectors()
+        assert seqs.size == 0 and vecs.shape[0] == 0 and near.size == 0
+    seqs, vecs, near = MemoryStore().vectors()
+    assert seqs.size == 0 and vecs.shape[0] == 0 and near.size == 0
 
 
 def test_migration_from_version_4_adds_the_vectors_table(tmp_path: Path) -> None:
@@ -595,3 +602,52 @@ def test_migration_from_version_4_adds_the_vectors_table(tmp_path: Path) -> None
     with _sqlite(path, create=False) as s:
         assert s.meta()["schema_version"] == str(SCHEMA_VERSION)
         assert "vectors" in s.table_counts() and s.without_vector() == [0]
+
+
+def test_migration_from_version_5_adds_neighbour_counts_and_asks_for_a_reconcile(tmp_path: Path) -> None:
+    meta = [("schema_version", "5"), ("merged_below", "0"), ("postings_kept", "0")]
+    path = _old_file(tmp_path / "v5.sqlite", SCHEMA_V5, meta)
+    with _sqlite(path, create=False) as s:
+        assert s.meta()["schema_version"] == str(SCHEMA_VERSION)
+        assert s.get_meta("candidate_rules") is None  # the next run reconciles it (retold.pipeline)
+        seqs, _, near = s.vectors()
+        assert near.tolist() == [-1] * seqs.size
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_lookups_of_the_set_rules(tmp_path: Path, kind: str) -> None:
+    """holders, term_vectors, common_terms, pairs_among/touching, set_channels and meta: the same answers from
+    both stores (the SQLite one with staged and merged rows)."""
+    s: Store = MemoryStore() if kind == "memory" else _sqlite(tmp_path / "r.sqlite")
+    try:
+        pairs = [
+            PairRecord(0, 1, "rewrite", ("rewrite",), 0.5, "{}"),
+            PairRecord(0, 2, "near-duplicate", ("minhash", "vector"), 0.9, "{}"),
+            PairRecord(1, 3, "partial-reuse", ("rewrite", "vector"), 0.4, "{}"),
+        ]
+        with s.transaction():
+            s.add(RECORDS[:2], [])
+        if isinstance(s, SqliteStore):
+            s.merge()  # the first two merged, the rest staged
+        with s.transaction():
+            s.add(RECORDS[2:], pairs)
+        held: dict[int, list[int]] = {}
+        for r in RECORDS:
+            for t in r.term_keys.tolist():
+                held.setdefault(t, []).append(r.seq)
+        terms = sorted(held)[:40]
+        assert s.holders(terms) == {t: sorted(held[t]) for t in terms}
+        tv = s.term_vectors([0, 3, 999])
+        assert sorted(tv) == [0, 3]
+        assert np.array_equal(tv[3][0], RECORDS[3].term_keys) and tv[3][2] == RECORDS[3].rare_total
+        common = s.common_terms(1)
+        assert common.tolist() == sorted(t for t, h in held.items() if len(h) > 1)
+        assert [(p.a, p.b) for p in s.pairs_among([0, 1, 3])] == [(0, 1), (1, 3)]
+        assert [(p.a, p.b) for p in s.pairs_touching([2, 3])] == [(0, 2), (1, 3)]
+        with s.transaction():
+            s.set_channels([(0, 2, ("minhash",)), (1, 3, ())])
+            s.set_meta("candidate_rules", "x")
+        assert [(p.a, p.b, p.channels) for p in s.pairs()] == [(0, 1, ("rewrite",)), (0, 2, ("minhash",))]
+        assert s.get_meta("candidate_rules") == "x" and s.get_meta("nothing") is None
+    finally:
+        s.close()

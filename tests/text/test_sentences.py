@@ -4,13 +4,15 @@ abbreviations, headings and the windows that cut over-long unpunctuated stretche
 from __future__ import annotations
 
 import random
+import re
 import textwrap
+import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from retold.text.sentences import is_heading, paragraphs, sentences
+from retold.text.sentences import _SENT_END, is_heading, paragraphs, sentences
 
 
 def _sents(text: str) -> list[str]:
@@ -272,3 +274,31 @@ def test_spans_are_sorted_disjoint_stripped(text: str, max_chars: int) -> None:
         for s, e in sentences(text, ps, pe, max_chars=max_chars):
             covered.update(range(s, e))
     assert all(text[i].isspace() for i in range(len(text)) if i not in covered)
+
+
+# --- hostile input: cost linear in the text ------------------------------------------------------------------
+
+# The sentence-end pattern before runs were taken whole: the same matches, found in quadratic time on long runs.
+_BACKTRACKING_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ])|[。！？]+[」』”’)]*")
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=".!?…\"')] \n\tAa。！？」x", max_size=40))
+def test_sentence_end_pattern_finds_what_the_backtracking_one_found(text: str) -> None:
+    assert [m.span() for m in _SENT_END.finditer(text)] == [m.span() for m in _BACKTRACKING_END.finditer(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A" + "!" * 200_000 + " b",  # one long run of end marks, then no sentence start
+        "A" + "." * 100_000 + " " * 100_000 + "b",  # end marks, then a long blank
+        "A" + ("." * 1_000 + " ") * 200,  # many runs
+    ],
+)
+def test_long_runs_of_end_marks_split_in_linear_time(text: str) -> None:
+    t0 = time.perf_counter()
+    out = _sents(text)
+    # a quadratic scan of 200,000 characters takes minutes; linear takes milliseconds
+    assert time.perf_counter() - t0 < 5.0
+    assert "".join(out).replace(" ", "") == text.replace(" ", "")

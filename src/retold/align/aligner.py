@@ -7,24 +7,40 @@ from retold.align.document import ratio as doc_ratio
 from retold.align.matching import CONTEXT, match
 from retold.align.passages import extend_verbatim, link_pieces, merge_pieces, spans
 from retold.align.similarity import combine, raise_semantic
-from retold.config import AlignConfig
+from retold.config import AlignConfig, LimitsConfig
+from retold.errors import ConfigError
 from retold.model import Alignment
 from retold.text.analyze import Analyzed
 
 
-def align(a: Analyzed, b: Analyzed, cfg: AlignConfig | None = None) -> Alignment:
+def align(
+    a: Analyzed,
+    b: Analyzed,
+    cfg: AlignConfig | None = None,
+    *,
+    max_sentences: int = LimitsConfig().align_sentences,
+) -> Alignment:
     """Align two documents sentence by sentence.
 
     Args:
         a, b: analysed documents.
         cfg: thresholds and the semantic mode (defaults to `AlignConfig()`: semantic "auto").
+        max_sentences: how many content sentences of each side alignment looks at (the first ones; the
+            config's ``limits.align_sentences``). Sentences beyond stay unaligned ("new", or "attribution"),
+            and verbatim passages do not grow into them, so a pair costs at most ``max_sentences**2``
+            sentence comparisons whatever its texts.
 
     Returns:
         Passages (verbatim or paraphrase runs with offsets on both sides) and spans labelling every
         character of each side verbatim, paraphrase, new or attribution.
+
+    Raises:
+        ConfigError: `max_sentences` is below 1.
     """
+    if max_sentences < 1:
+        raise ConfigError(f"max_sentences must be >= 1, got {max_sentences}")
     cfg = cfg or AlignConfig()
-    da, db = prepare(a, b)
+    da, db = prepare(a, b, max_sentences)
     units_a, units_b = da.units, db.units
     short_a = da.content < cfg.min_tokens
     short_b = db.content < cfg.min_tokens
@@ -46,7 +62,11 @@ def align(a: Analyzed, b: Analyzed, cfg: AlignConfig | None = None) -> Alignment
         for k in links
         for piece in link_pieces(k, a, b, units_a[k.i], units_b[k.j], cfg.verbatim_run, cfg.verbatim_gap)
     ]
-    psg = extend_verbatim(merge_pieces(pieces, a, b, cfg.verbatim_gap), a, b, cfg.verbatim_run, cfg.verbatim_gap)
+    # growth stops where the looked-at sentences end (the rest of a capped text stays unaligned)
+    ends = (da.end_token, db.end_token)
+    psg = extend_verbatim(
+        merge_pieces(pieces, a, b, cfg.verbatim_gap), a, b, cfg.verbatim_run, cfg.verbatim_gap, ends=ends
+    )
     linked_a = [False] * len(a.sentences)
     linked_b = [False] * len(b.sentences)
     for k in links:

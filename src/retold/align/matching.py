@@ -8,9 +8,11 @@ A pair of sentences links when
 3. their similarity reaches `context_link`, one is the other's best remaining match, it is not dominated by
    an accepted link, and an anchor (an accepted link of at least `anchor`) lies within `CONTEXT` sentences of
    it on both sides (rewrites move blocks, not single sentences).
-Each sentence keeps at most its `MAX_LINKS` strongest links; an isolated link between two sentences that both
-have a supported link elsewhere is dropped as a topical look-alike. Sentences with fewer than `min_tokens`
-content tokens link only as copies (rule 1), and only next to another link (or when each text is that unit).
+Each sentence keeps at most its `MAX_LINKS` strongest links (ties broken as `_best_per_sentence` says, so a text
+repeating one sentence still gives each sentence at most `MAX_LINKS`); an isolated link between two sentences
+that both have a supported link elsewhere is dropped as a topical look-alike. Sentences with fewer than
+`min_tokens` content tokens link only as copies (rule 1), and only next to another link (or when each text is
+that unit).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from retold.align.grid import window_count
 from retold.config import AlignConfig
 
 
@@ -61,57 +64,56 @@ def match(
     if not copy.any() and not (sim >= min(cfg.link, cfg.context_link)).any():
         return []  # most candidate pairs: nothing reaches a link threshold (short units only lower a similarity)
     short = np.asarray(short_a, dtype=bool)[:, None] | np.asarray(short_b, dtype=bool)[None, :]
+    # In place and row/column-wise where it gives the same numbers: at the sentence cap every (n, m) float
+    # array is 18 MB, and a degenerate pair makes all of them dense.
     s = np.where(short & ~copy, 0.0, sim)
-    s = np.where(copy, np.maximum(s, ratio), s)
-    best = np.maximum(s.max(axis=1, keepdims=True), s.max(axis=0, keepdims=True))
-    undominated = s >= DOMINANCE * best
+    np.maximum(s, ratio, out=s, where=copy)
+    # s >= D * max(row best, column best), without the (n, m) array of maxima
+    undominated = (s >= DOMINANCE * s.max(axis=1, keepdims=True)) & (s >= DOMINANCE * s.max(axis=0, keepdims=True))
 
     accepted = copy | ((s >= cfg.link) & undominated)
-    units = np.arange(max(n, m))
     candidates = (s >= cfg.context_link) & ~accepted
     if candidates.any():
         # Dominance against what is accepted, so a rejected look-alike cannot block the true match; support
         # only from anchors, so weak links never vouch for each other.
-        row_best = np.where(accepted, s, 0.0).max(axis=1, keepdims=True)
-        col_best = np.where(accepted, s, 0.0).max(axis=0, keepdims=True)
-        free = np.where(candidates, s, 0.0)
+        held = np.where(accepted, s, 0.0)
+        row_best, col_best = held.max(axis=1, keepdims=True), held.max(axis=0, keepdims=True)
+        free = held  # reused: row_best and col_best are taken
+        free.fill(0.0)
+        np.copyto(free, s, where=candidates)
         weak = (
             candidates
-            & (s >= DOMINANCE * np.maximum(row_best, col_best))
+            & (s >= DOMINANCE * row_best)
+            & (s >= DOMINANCE * col_best)
             & ((free >= free.max(axis=1, keepdims=True)) | (free >= free.max(axis=0, keepdims=True)))
         )
-        wi, wj = np.nonzero(weak)
-        ok = _supported(wi, wj, np.nonzero(accepted & ((s >= cfg.anchor) | copy)), units, units, CONTEXT)
-        accepted[wi[ok], wj[ok]] = True
+        accepted |= _supported(weak, accepted & ((s >= cfg.anchor) | copy), CONTEXT)
     accepted &= _best_per_sentence(np.where(accepted, s, 0.0), MAX_LINKS)
     accepted &= ~_stray(accepted, copy)
     # A copied short unit ("2.", a name, a dateline) means something only next to other reused text, or when it
     # is the whole of both texts.
-    ii, jj = np.nonzero(accepted & short)
-    if len(ii) and (n, m) != (1, 1):
-        lonely = ~_supported(ii, jj, np.nonzero(accepted), units, units, 1, exclude_self=True)
-        accepted[ii[lonely], jj[lonely]] = False
+    short_links = accepted & short
+    if (n, m) != (1, 1) and short_links.any():
+        accepted &= ~(short_links & ~_supported(short_links, accepted, 1, exclude_self=True))
     ii, jj = np.nonzero(accepted)
     return [Link(int(i), int(j), float(s[i, j]), bool(copy[i, j])) for i, j in zip(ii, jj, strict=True)]
 
 
 def _supported(
-    wi: NDArray[np.intp],
-    wj: NDArray[np.intp],
-    acc: tuple[NDArray[np.intp], ...],
-    pa: NDArray[np.int_],
-    pb: NDArray[np.int_],
-    window: int,
-    exclude_self: bool = False,
+    pairs: NDArray[np.bool_], anchors: NDArray[np.bool_], window: int, exclude_self: bool = False
 ) -> NDArray[np.bool_]:
-    """For each pair (wi, wj): is an accepted link within `window` positions of it on both sides?"""
-    ai, bj = acc
-    if len(ai) == 0 or len(wi) == 0:
-        return np.zeros(len(wi), dtype=bool)
-    near = (np.abs(pa[wi][:, None] - pa[ai][None, :]) <= window) & (np.abs(pb[wj][:, None] - pb[bj][None, :]) <= window)
+    """The cells of `pairs` with a cell of `anchors` within `window` positions on both sides (with
+    `exclude_self`, other than the cell itself).
+
+    A box count over the grid (`window_count`): O(n·m) however many pairs and anchors there are (a text that
+    repeats one sentence has n·m of both, and comparing each pair with each anchor was O(n²·m²)).
+    """
+    if not pairs.any() or not anchors.any():
+        return np.zeros(pairs.shape, dtype=bool)
+    near = window_count(anchors, window)
     if exclude_self:
-        near &= ~((wi[:, None] == ai[None, :]) & (wj[:, None] == bj[None, :]))
-    found: NDArray[np.bool_] = near.any(axis=1)
+        near -= anchors
+    found: NDArray[np.bool_] = pairs & (near > 0)
     return found
 
 
@@ -121,26 +123,38 @@ def _stray(accepted: NDArray[np.bool_], copy: NDArray[np.bool_]) -> NDArray[np.b
     A link is isolated when no other link touches a neighbouring sentence on both sides. A reworded sentence
     reused out of place (a moved block) stays, because its own sentence has no better home.
     """
-    ii, jj = np.nonzero(accepted)
-    units = np.arange(max(accepted.shape))
-    sup = _supported(ii, jj, (ii, jj), units, units, 1, exclude_self=True)
-    out = np.zeros_like(accepted)
-    if len(ii) == 0:
-        return out
-    row_home = np.zeros(accepted.shape[0], dtype=bool)
-    col_home = np.zeros(accepted.shape[1], dtype=bool)
-    row_home[ii[sup]] = True
-    col_home[jj[sup]] = True
-    drop = ~sup & row_home[ii] & col_home[jj] & ~copy[ii, jj]
-    out[ii[drop], jj[drop]] = True
-    return out
+    sup = _supported(accepted, accepted, 1, exclude_self=True)
+    home = np.logical_and.outer(np.any(sup, axis=1), np.any(sup, axis=0))  # both sentences linked elsewhere
+    drop: NDArray[np.bool_] = accepted & ~sup & home & ~copy
+    return drop
 
 
 def _best_per_sentence(s: NDArray[np.float64], k: int) -> NDArray[np.bool_]:
-    """Links among the k strongest of both their sentences: one sentence rarely feeds more than two."""
-    if s.size == 0:
-        return np.zeros(s.shape, dtype=bool)
-    kth_row = -np.sort(-s, axis=1)[:, min(k, s.shape[1]) - 1 : min(k, s.shape[1])]
-    kth_col = -np.sort(-s, axis=0)[min(k, s.shape[0]) - 1 : min(k, s.shape[0]), :]
-    keep: NDArray[np.bool_] = (s > 0) & (s >= kth_row) & (s >= kth_col)
+    """Links (cells with ``s > 0``) among the k first of their row and the k first of their column.
+
+    One sentence rarely feeds more than two. Cells rank by score, higher first; equal scores (a sentence
+    repeated in a text) rank the nearer to the diagonal first (smaller ``|i - j|``, so a text aligned with
+    itself keeps ``(i, i)``), then the smaller other index (the column within a row, the row within a column).
+    The rule is symmetric in a and b and keeps at most k cells in each row and each column; O(k·n·m).
+    """
+    keep: NDArray[np.bool_] = _first_k(s, k, axis=1) & _first_k(s, k, axis=0)
+    return keep
+
+
+def _first_k(s: NDArray[np.float64], k: int, axis: int) -> NDArray[np.bool_]:
+    """The k first positive cells of each row (axis 1) or column (axis 0) in `_best_per_sentence`'s order."""
+    n, m = s.shape
+    near = np.abs(np.arange(n, dtype=np.int32)[:, None] - np.arange(m, dtype=np.int32)[None, :])
+    far = np.int32(max(n, m))  # beyond every distance
+    work = s.copy()
+    keep = np.zeros(s.shape, dtype=bool)
+    lines = np.arange(s.shape[1 - axis])
+    for _ in range(min(k, s.shape[axis])):
+        top = (work == work.max(axis=axis, keepdims=True)) & (work > 0)
+        # argmin takes the first of equal distances: the smaller index along the line
+        pick = np.where(top, near, far).argmin(axis=axis)
+        has = top.any(axis=axis)
+        at = (lines[has], pick[has]) if axis == 1 else (pick[has], lines[has])
+        keep[at] = True
+        work[at] = 0.0
     return keep

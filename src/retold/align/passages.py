@@ -9,8 +9,10 @@ word), so a copied block is one passage however it was split into sentences.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 import numpy as np
 from numpy.typing import NDArray
@@ -112,21 +114,29 @@ def merge_pieces(pieces: Sequence[Piece], a: Analyzed, b: Analyzed, max_gap: int
             x = parent[x]
         return x
 
+    crosses_a, crosses_b = _attribution_test(a), _attribution_test(b)
+    # Tokens starting before each piece boundary, looked up once: the tokens starting in [x, y) for boundaries
+    # x < y are then a subtraction, where a lookup per pair of pieces cost more than the scan itself.
+    a0, a1 = _token_counts(a, [p.a_start for p in pieces]), _token_counts(a, [p.a_end for p in pieces])
+    b0, b1 = _token_counts(b, [p.b_start for p in pieces]), _token_counts(b, [p.b_end for p in pieces])
     order = sorted(range(len(pieces)), key=lambda k: (pieces[k].a_start, pieces[k].b_start))
+    # Each piece scans the pieces after it that start within `gap` tokens of its end: a few, except in a
+    # stretch without tokens (the windows of one giant token), where the scan is quadratic in those pieces.
     for pos, k in enumerate(order):
         p = pieces[k]
         gap = max_gap if p.label == "verbatim" else 0
-        for m in order[pos + 1 :]:
+        for nxt in range(pos + 1, len(order)):
+            m = order[nxt]
             q = pieces[m]
-            if _tokens_between(a, p.a_end, q.a_start) > gap:
+            if q.a_start > p.a_end and a0[m] - a1[k] > gap:
                 break
             if (
                 q.label == p.label
                 and q.a_start >= p.a_end
                 and q.b_start >= p.b_end
-                and _tokens_between(b, p.b_end, q.b_start) <= gap
-                and not _crosses_attribution(a, p.a_end, q.a_start)
-                and not _crosses_attribution(b, p.b_end, q.b_start)
+                and (q.b_start <= p.b_end or b0[m] - b1[k] <= gap)
+                and not crosses_a(p.a_end, q.a_start)
+                and not crosses_b(p.b_end, q.b_start)
             ):
                 parent[find(m)] = find(k)
     groups: dict[int, list[Piece]] = {}
@@ -157,13 +167,30 @@ def _average(values: Sequence[float], weights: Sequence[int]) -> float:
     return sum(v * w for v, w in zip(values, weights, strict=True)) / sum(weights)
 
 
-def extend_verbatim(psg: Sequence[Passage], a: Analyzed, b: Analyzed, min_run: int, max_gap: int) -> list[Passage]:
+def extend_verbatim(
+    psg: Sequence[Passage],
+    a: Analyzed,
+    b: Analyzed,
+    min_run: int,
+    max_gap: int,
+    *,
+    ends: tuple[int, int] | None = None,
+) -> list[Passage]:
     """Grow verbatim passages token by token past their ends while both texts go on alike (across sentence
     and window boundaries that fell differently in the two texts), then merge what now overlaps and drop
     repeats: a verbatim passage inside a longer one on one side but elsewhere on the other.
+
+    `ends`: token indices of a and b that growth never reaches (the text beyond what `align` looked at).
+    Passages that grow along the same path share its walk, so the walks cost at most one step per distinct
+    token pair visited, however many passages a repetitive text has.
     """
     ok_a, ok_b = _free_tokens(a), _free_tokens(b)
+    if ends is not None:
+        ok_a[ends[0] :] = False
+        ok_b[ends[1] :] = False
     ta, tb = a.tokens.norm, b.tokens.norm
+    forward: dict[tuple[int, int], tuple[int, int]] = {}
+    backward: dict[tuple[int, int], tuple[int, int]] = {}
     grown: list[Passage] = []
     for p in psg:
         if p.label != "verbatim":
@@ -171,8 +198,8 @@ def extend_verbatim(psg: Sequence[Passage], a: Analyzed, b: Analyzed, min_run: i
             continue
         i0, i1 = _token_range(a, p.a_start, p.a_end)
         j0, j1 = _token_range(b, p.b_start, p.b_end)
-        i1, j1 = _grow(ta, tb, ok_a, ok_b, i1, j1, 1, max_gap, min_run)
-        e0, f0 = _grow(ta, tb, ok_a, ok_b, i0 - 1, j0 - 1, -1, max_gap, min_run)
+        i1, j1 = _grow(ta, tb, ok_a, ok_b, i1, j1, 1, max_gap, min_run, forward)
+        e0, f0 = _grow(ta, tb, ok_a, ok_b, i0 - 1, j0 - 1, -1, max_gap, min_run, backward)
         i0, j0 = e0 + 1, f0 + 1
         grown.append(
             Passage(
@@ -210,9 +237,14 @@ def _grow(
     step: int,
     max_gap: int,
     resync: int,
+    memo: dict[tuple[int, int], tuple[int, int]],
 ) -> tuple[int, int]:
     """Walk from token i of a and j of b in direction `step` while tokens agree (resyncing over up to `max_gap`
-    differing tokens when `resync` tokens agree after them); returns the first position that did not agree."""
+    differing tokens when `resync` tokens agree after them); returns the first position that did not agree.
+
+    Where the walk ends depends only on where it is, so `memo` (one per direction and pair) maps every
+    position a walk passed to its end, and a later walk that reaches one stops there.
+    """
     na, nb = len(ta), len(tb)
 
     def same(x: int, y: int, k: int) -> bool:
@@ -225,11 +257,17 @@ def _grow(
     def free(ok: NDArray[np.bool_], x: int, k: int) -> bool:
         return all(0 <= x + t * step < len(ok) and ok[x + t * step] for t in range(k))
 
+    hops = [(da, db) for da in range(max_gap + 1) for db in range(max_gap + 1) if 0 < da + db <= max_gap + 1]
+    path: list[tuple[int, int]] = []
     while True:
+        known = memo.get((i, j))
+        if known is not None:
+            i, j = known
+            break
+        path.append((i, j))
         if same(i, j, 1):
             i, j = i + step, j + step
             continue
-        hops = [(da, db) for da in range(max_gap + 1) for db in range(max_gap + 1) if 0 < da + db <= max_gap + 1]
         hop = next(
             (
                 (da, db)
@@ -239,16 +277,25 @@ def _grow(
             None,
         )
         if hop is None:
-            return i, j
+            break
         i, j = i + hop[0] * step, j + hop[1] * step
+    for pos in path:
+        memo[pos] = (i, j)
+    return i, j
 
 
 def _union_overlapping(psg: Sequence[Passage]) -> list[Passage]:
-    """Merge verbatim passages that overlap or touch on both sides."""
+    """Merge verbatim passages that overlap or touch on both sides: each, in order of start, into the first
+    earlier (merged) passage it meets, else it starts a new one."""
     verb = sorted((p for p in psg if p.label == "verbatim"), key=lambda p: (p.a_start, p.b_start))
     merged: list[Passage] = []
+    # Merged passages that still reach the current start on side a, in order of creation: one that ends
+    # before it can never meet a later passage (starts only grow), so the scan skips it for good.
+    active: list[int] = []
     for p in verb:
-        for n, q in enumerate(merged):
+        active = [n for n in active if merged[n].a_end >= p.a_start]
+        for n in active:
+            q = merged[n]
             if p.a_start <= q.a_end and q.a_start <= p.a_end and p.b_start <= q.b_end and q.b_start <= p.b_end:
                 merged[n] = Passage(
                     "verbatim",
@@ -261,36 +308,75 @@ def _union_overlapping(psg: Sequence[Passage]) -> list[Passage]:
                 break
         else:
             merged.append(p)
+            active.append(len(merged) - 1)
     return merged + [p for p in psg if p.label != "verbatim"]
 
 
 def _drop_covered(psg: Sequence[Passage]) -> list[Passage]:
     """Drop a passage lying inside a longer verbatim passage on one side (a repeat, or a paraphrase piece that
-    the verbatim text already explains)."""
+    the verbatim text already explains). "Longer" counts the characters of both sides."""
     verb = [p for p in psg if p.label == "verbatim"]
-
-    def inside(p: Passage, q: Passage) -> bool:
-        if p is q or (q.a_end - q.a_start) + (q.b_end - q.b_start) <= (p.a_end - p.a_start) + (p.b_end - p.b_start):
-            return False
-        in_a = q.a_start <= p.a_start and p.a_end <= q.a_end
-        in_b = q.b_start <= p.b_start and p.b_end <= q.b_end
-        return in_a or in_b
-
-    keep = [p for p in psg if not any(inside(p, q) for q in verb)]
+    size = [(p.a_end - p.a_start) + (p.b_end - p.b_start) for p in psg]
+    vsize = [(q.a_end - q.a_start) + (q.b_end - q.b_start) for q in verb]
+    in_a = _inside_longer(
+        [(q.a_start, q.a_end, n) for q, n in zip(verb, vsize, strict=True)],
+        [(p.a_start, p.a_end, n) for p, n in zip(psg, size, strict=True)],
+    )
+    in_b = _inside_longer(
+        [(q.b_start, q.b_end, n) for q, n in zip(verb, vsize, strict=True)],
+        [(p.b_start, p.b_end, n) for p, n in zip(psg, size, strict=True)],
+    )
+    keep = [p for p, x, y in zip(psg, in_a, in_b, strict=True) if not (x or y)]
     keep.sort(key=lambda p: (p.a_start, p.b_start, p.a_end, p.b_end))
     return keep
 
 
-def _tokens_between(an: Analyzed, x: int, y: int) -> int:
-    """How many tokens start in ``[x, y)`` (0 when y <= x)."""
-    if y <= x:
-        return 0
-    st = an.tokens.starts
-    return int(np.searchsorted(st, y, "left") - np.searchsorted(st, x, "left"))
+def _inside_longer(outer: Sequence[tuple[int, int, int]], inner: Sequence[tuple[int, int, int]]) -> list[bool]:
+    """For each ``(start, end, size)`` of `inner`: does some ``(start, end, size)`` of `outer` contain its range
+    with a larger size? O((outer + inner) log) by a sweep over starts and a Fenwick tree of maxima over ends."""
+    if not outer or not inner:
+        return [False] * len(inner)
+    ends = sorted({e for _, e, _ in outer} | {e for _, e, _ in inner}, reverse=True)
+    rank = {e: r + 1 for r, e in enumerate(ends)}  # 1-based; an end >= e has a rank <= rank[e]
+    tree = [-1] * (len(ends) + 1)
+    events = [(s, 0, n) for n, (s, _, _) in enumerate(outer)] + [(s, 1, n) for n, (s, _, _) in enumerate(inner)]
+    events.sort()
+    out = [False] * len(inner)
+    for _, kind, n in events:  # at one start, outer ranges enter before the inner ones are asked about
+        if kind == 0:
+            _, e, size = outer[n]
+            r = rank[e]
+            while r <= len(ends):
+                tree[r] = max(tree[r], size)
+                r += r & -r
+        else:
+            _, e, size = inner[n]
+            r, best = rank[e], -1
+            while r > 0:
+                best = max(best, tree[r])
+                r -= r & -r
+            out[n] = best > size
+    return out
 
 
-def _crosses_attribution(an: Analyzed, x: int, y: int) -> bool:
-    return any(bp.start < y and bp.end > x for bp in an.boilerplate)
+def _token_counts(an: Analyzed, offsets: Sequence[int]) -> list[int]:
+    """For each character offset, how many tokens start before it."""
+    counts: list[int] = np.searchsorted(an.tokens.starts, np.asarray(offsets, dtype=np.int64), "left").tolist()
+    return counts
+
+
+def _attribution_test(an: Analyzed) -> Callable[[int, int], bool]:
+    """``crosses(x, y)``: does an attribution span of `an` overlap ``[x, y)``? A bisection over the spans sorted
+    by start and the running maximum of their ends, so a text with thousands of credit lines costs log(n)."""
+    bps = sorted(an.boilerplate, key=lambda bp: bp.start)
+    starts = [bp.start for bp in bps]
+    reach = list(accumulate((bp.end for bp in bps), max))
+
+    def crosses(x: int, y: int) -> bool:
+        k = bisect_left(starts, y)  # spans starting before y
+        return k > 0 and reach[k - 1] > x
+
+    return crosses
 
 
 def spans(
@@ -314,9 +400,15 @@ def spans(
         start = 0 if n == 0 else s.start
         end = len(text) if n == len(sents) - 1 else sents[n + 1].start
         codes[start:end] = _CODE["attribution"] if s.kind == "attribution" else int(linked[n])
-    for v0, v1 in verbatim:
-        seg = codes[v0:v1]
-        seg[seg != _CODE["attribution"]] = _CODE["verbatim"]
+    ranges = np.clip(np.asarray(verbatim, dtype=np.int64).reshape(-1, 2), 0, len(text))
+    ranges = ranges[ranges[:, 1] > ranges[:, 0]]
+    if len(ranges):
+        # characters inside any range, by a running count of opened ranges: O(text + ranges) however they overlap
+        depth = np.zeros(len(text) + 1, dtype=np.int64)
+        np.add.at(depth, ranges[:, 0], 1)
+        np.add.at(depth, ranges[:, 1], -1)
+        inside = np.cumsum(depth[:-1]) > 0
+        codes[inside & (codes != _CODE["attribution"])] = _CODE["verbatim"]
     src = whitespace_source(text) if space_source is None else space_source
     return _runs_of(codes[src])
 

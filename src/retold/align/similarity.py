@@ -22,11 +22,18 @@ from numpy.typing import NDArray
 from rapidfuzz import fuzz, process
 
 from retold import semantic
+from retold.align.grid import dilate
 from retold.config import AlignConfig
 from retold.errors import ConfigError
 from retold.model import Document
 from retold.text.analyze import Analyzed, analyze
 from retold.text.tokens import is_stopword, weight
+
+MAX_STRING = 1_200
+"""The normalised string the character ratio reads is cut at this many characters. A sentence window holds at most
+600 characters of text (1,199 once an unspaced script's characters are spaced), so only a unit that ends in a
+giant token (thousands of characters without a space, which a window cannot cut) is cut; uncut, one ratio of it
+would cost its length squared."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +62,7 @@ def sentence_features(an: Analyzed, sentence_index: int) -> SentenceFeatures:
         if w > idf.get(st, 0.0):
             idf[st] = w
     terms = {k: (1.0 + math.log(v)) * idf[k] if v > 1 else idf[k] for k, v in tf.items()}
-    return SentenceFeatures(terms, " ".join(norm[s.tok_start : s.tok_end]), content)
+    return SentenceFeatures(terms, " ".join(norm[s.tok_start : s.tok_end])[:MAX_STRING], content)
 
 
 def cosine_matrix(a: Sequence[SentenceFeatures], b: Sequence[SentenceFeatures]) -> NDArray[np.float64]:
@@ -165,17 +172,10 @@ def near_anchor(
 ) -> NDArray[np.bool_]:
     """Sentence pairs within `window` positions, on both sides, of a lexical anchor: a pair of sentences that
     are not short whose lexical similarity reaches `cfg.anchor` or whose character ratio reaches `cfg.verbatim`."""
-    n, m = lex.shape
     anchor = (lex >= cfg.anchor) | (ratio >= cfg.verbatim)
     anchor &= ~(np.asarray(short_a, dtype=bool)[:, None] | np.asarray(short_b, dtype=bool)[None, :])
-    ai, bj = np.nonzero(anchor)
-    if len(ai) == 0:
-        return np.zeros((n, m), dtype=bool)
-    # rows near each anchor (n x k) and columns near it (k x m); a pair is near when one anchor covers both
-    rows = np.abs(np.arange(n)[:, None] - ai[None, :]) <= window
-    cols = np.abs(bj[:, None] - np.arange(m)[None, :]) <= window
-    near: NDArray[np.bool_] = (rows.astype(np.int32) @ cols.astype(np.int32)) > 0
-    return near
+    # a box filter over the grid: O(n·m) however many anchors (a repeated sentence makes n·m of them)
+    return dilate(anchor, window)
 
 
 def similarity_matrix(

@@ -2,14 +2,16 @@
 English) are candidates even when their wording differs, because a paraphraser rarely changes those.
 
 Terms are selected and weighted by background rarity (`wordfreq`, corpus-independent). A pair is a candidate
-when it shares at least ``min_shared`` terms (or two that carry ``few_terms_score`` of the smaller document's
-rare-term weight: articles in everyday vocabulary hold only two or three) and the shared weight covers at least
-``min_score`` of the smaller document's rare-term weight. The only dependence on the rest of the index is
-``max_postings``: a term already held by more than that many earlier documents when a document arrives is not
-used for that document.
-`match_rare_terms` is the one implementation: new documents, in arrival order, against an inverted index of
-earlier ones and against each other; there is no loop over document pairs and no per-document cap, so adding a
-corpus in chunks gives the same candidates as adding it at once.
+when it shares at least ``min_shared`` usable terms (or two that carry ``few_terms_score`` of the smaller
+document's rare-term weight: articles in everyday vocabulary hold only two or three) and the shared weight covers
+at least ``min_score`` of the smaller document's rare-term weight.
+
+The one dependence on the rest of the index is ``max_postings``: a term held by more than that many documents of
+the index is not usable (wire jargon such as "mln" or "dlrs": long, weak posting lists). Usability is judged on
+the whole index, never on what came first: `match_rare_terms` counts the documents of the batch being added, and
+when a term stops being usable the pairs found through it are checked again (`recheck_pairs`, scheduled by
+`retold.pipeline`), so the candidates of a set of documents do not depend on the order they arrived in or on how
+they were cut into batches (docs/index.md, "Order").
 """
 
 from __future__ import annotations
@@ -145,14 +147,13 @@ def rare_term_matches(
     sharing: bool = False,
 ) -> tuple[list[Candidate], NDArray[np.int64]]:
     """Rewrite candidates of new documents among earlier documents and among themselves, and (with `sharing`)
-    every pair that shares at least one eligible term.
+    every pair that shares at least one usable term.
 
-    For new document ``j`` and each of its terms ``t``: if at most ``cfg.max_postings`` earlier documents (in
-    `earlier`, plus new documents before ``j``) hold ``t``, every one of them shares ``t`` with ``j``; otherwise
-    ``t`` is ignored for ``j``. With score ``sum(sqrt(w_i * w_j)) / min(total_i, total_j)``, a pair becomes a
-    candidate when ``score >= cfg.min_score`` and it shares at least ``cfg.min_shared`` terms, or at least two
-    with ``score >= cfg.few_terms_score``. Sums run in term-key order, so scores
-    do not depend on how documents were split into batches.
+    A term is usable when at most ``cfg.max_postings`` documents hold it, counting the earlier ones (in
+    `earlier`) and every new one. With score ``sum(sqrt(w_i * w_j)) / min(total_i, total_j)`` over the usable
+    shared terms, a pair becomes a candidate when ``score >= cfg.min_score`` and it shares at least
+    ``cfg.min_shared`` usable terms, or at least two with ``score >= cfg.few_terms_score``. Sums run in term-key
+    order, so scores do not depend on how documents were split into batches.
 
     Args:
         new: The new documents' term vectors, in arrival order.
@@ -196,7 +197,8 @@ def rare_term_matches(
     if earlier.terms.size:
         at = np.minimum(np.searchsorted(earlier.terms, uniq), earlier.terms.size - 1)
         df_store = np.where(earlier.terms[at] == uniq, earlier.df[at], 0)
-    eligible = df_store[group] + rank <= cfg.max_postings
+    held_new = np.diff(np.append(starts, size))  # new documents holding each term
+    eligible = df_store[group] + held_new[group] <= cfg.max_postings
 
     # Partners among the new documents: the `rank` earlier entries of the same group.
     n_new = np.where(eligible, rank, 0)
@@ -267,6 +269,43 @@ def _pair_term_order(pair: NDArray[np.int64], term: NDArray[np.int64], terms: in
         # One int64 key: distinct keys make the fast (unstable) sort exact, ~10x cheaper than a 2-key lexsort.
         return np.argsort(pair * terms + term)
     return np.lexsort((term, pair))
+
+
+def recheck_pairs(
+    pairs: Sequence[tuple[int, int]],
+    vectors: Mapping[int, TermVector],
+    common: NDArray[np.int64],
+    cfg: RewriteConfig,
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Which stored pairs still qualify once the terms in `common` (sorted keys held by more than
+    ``cfg.max_postings`` documents of the index) may no longer be used.
+
+    A term is usable for a pair while the index holds it at most ``max_postings`` times; a pair found while a
+    term was usable is checked again when the term becomes common, with the same sums in the same order as
+    `rare_term_matches`, so a pair that shares no common term keeps exactly its score.
+
+    Returns:
+        ``(rewrite, sharing)``: per pair, whether it is still a rewrite candidate, and whether its documents
+        still share at least one usable term (what the vector channel asks, `retold.candidates.vectors`).
+    """
+    n = len(pairs)
+    rewrite = np.zeros(n, dtype=bool)
+    sharing = np.zeros(n, dtype=bool)
+    for i, (a, b) in enumerate(pairs):
+        va, vb = vectors[a], vectors[b]
+        shared, ia, ib = np.intersect1d(va.keys, vb.keys, assume_unique=True, return_indices=True)
+        usable = ~np.isin(shared, common, assume_unique=True)
+        count = int(usable.sum())
+        sharing[i] = count > 0
+        if count < min(cfg.min_shared, 2):
+            continue
+        w = np.sqrt(va.weights[ia[usable]] * vb.weights[ib[usable]])
+        weight = float(np.add.reduceat(w, [0])[0])
+        smaller = min(va.total, vb.total)
+        score = weight / smaller if smaller > 0 else 0.0
+        enough = count >= cfg.min_shared or (count >= 2 and score >= cfg.few_terms_score)
+        rewrite[i] = enough and score >= cfg.min_score and smaller > 0
+    return rewrite, sharing
 
 
 def rewrite_candidates(terms: Sequence[Mapping[str, float]], cfg: RewriteConfig) -> list[Candidate]:

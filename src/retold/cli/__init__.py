@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -11,21 +12,23 @@ import typer
 
 from retold import api
 from retold.cli.common import (
+    MAX_CHARS,
     Format,
     IdFieldOption,
     Keep,
+    MaxCharsOption,
     Semantic,
     SemanticOption,
     TextFieldOption,
     WorkersOption,
     config,
     err,
+    guarded,
     out,
     processes,
     progress_bar,
 )
-from retold.cli.common import fail as _fail
-from retold.errors import RetoldError
+from retold.io.writers import write_text
 
 app = typer.Typer(
     name="retold",
@@ -44,19 +47,18 @@ def compare(
         Format, typer.Option("--format", "-f", help="Output: text (human) or json (pair JSON).")
     ] = Format.text,
     semantic: SemanticOption = Semantic.auto,
+    max_chars: MaxCharsOption = MAX_CHARS,
 ) -> None:
     """Align two articles: verdict, reused passages, and what each adds."""
-    try:
-        res = api.compare_files(a, b, config(semantic))
-    except RetoldError as exc:
-        _fail(exc)
-        return
+    with guarded():
+        pair = api.compare_paths(a, b, config(semantic, max_chars))
     if format is Format.json:
-        sys.stdout.write(json.dumps(res.to_json(), ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(pair.result.to_json(), ensure_ascii=False) + "\n")
     else:
         from retold.cli.render import render_pair
 
-        render_pair(out, res, a.read_text(encoding="utf-8"), b.read_text(encoding="utf-8"))
+        # The texts the library aligned: the offsets index them (a second read could differ, e.g. in line ends).
+        render_pair(out, pair.result, pair.a.text, pair.b.text)
 
 
 @app.command()
@@ -78,13 +80,20 @@ def scan(
     ] = None,
     keep: Annotated[Keep, typer.Option(help="Keep-list: each family's original, its first, or all.")] = Keep.original,
     semantic: SemanticOption = Semantic.auto,
+    max_chars: MaxCharsOption = MAX_CHARS,
 ) -> None:
     """Find every copied, near-duplicate or rewritten pair in a corpus; write pairs, families and a keep-list."""
     from retold.cli.render import render_scan
 
     n_workers = processes(workers)
-    try:
-        cfg = config(semantic)
+    stopped = (
+        f"committed batches are kept in {db}; run the same command again to resume"
+        if db is not None
+        else "the scan stopped before writing its outputs and removed its temporary index (a scan with --db FILE "
+        "keeps its committed batches and resumes)"
+    )
+    with guarded(stopped):
+        cfg = config(semantic, max_chars)
         with progress_bar() as progress:
             report = api.scan_corpus(
                 corpus,
@@ -98,9 +107,6 @@ def scan(
                 db=db,
                 keep=keep.value,
             )
-    except RetoldError as exc:
-        _fail(exc)
-        return
     for e in report.errors[:20]:
         err.print(f"[yellow]skipped:[/] {e}", highlight=False, soft_wrap=True)
     if len(report.errors) > 20:
@@ -119,16 +125,12 @@ def demo(
     semantic: SemanticOption = Semantic.auto,
 ) -> None:
     """The founding case: seed 000 is a rewrite of seed 004. Shows verdict, passages, adds and drops."""
-    try:
+    with guarded():
         root = api.data_dir(data)
-        a, b = root / api.SEED_A, root / api.SEED_B
-        res = api.compare_files(a, b, config(semantic))
-    except RetoldError as exc:
-        _fail(exc)
-        return
+        pair = api.compare_paths(root / api.SEED_A, root / api.SEED_B, config(semantic))
     from retold.cli.render import render_pair
 
-    render_pair(out, res, a.read_text(encoding="utf-8"), b.read_text(encoding="utf-8"))
+    render_pair(out, pair.result, pair.a.text, pair.b.text)
 
 
 @app.command("eval")
@@ -146,7 +148,7 @@ def eval_(
     from retold.eval import runner
 
     n_workers = processes(workers)
-    try:
+    with guarded():
         cfg = config(semantic)
         opts: dict[str, dict[str, object]] = {name: {"cfg": cfg} for name in runner.BENCHMARKS}
         opts["pan13"] |= {"workers": n_workers, "detections_dir": detections}
@@ -158,18 +160,26 @@ def eval_(
         else:
             result = runner.run_one(name, data, **opts.get(name, {}))
             results = [result]
-    except RetoldError as exc:
-        _fail(exc)
-        return
     sys.stdout.write(runner.markdown(results) + "\n")
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        with guarded():
+            write_text(json_out, json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point. The commands turn errors into messages (`guarded`); whatever escapes them
+    (a bug in rendering, say) still ends as a message and exit 1, not a traceback."""
+    try:
+        app()
+    except Exception as exc:
+        if os.environ.get("RETOLD_DEBUG"):
+            raise
+        err.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {exc} (run with RETOLD_DEBUG=1 for the traceback)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(1)
 
 
 from retold.cli.index import index_app  # noqa: E402  (registered after the commands above)

@@ -1,19 +1,31 @@
-"""Pieces shared by the CLI modules: consoles, output format, the semantic option, error exit and the progress
-bar."""
+"""Pieces shared by the CLI modules: consoles, output format, shared options, the progress bar, and how a command
+ends (`guarded`: errors and signals become a message and an exit status, never a traceback).
+
+Exit statuses: 0 the run completed (skipped records are listed and counted); 2 nothing could be done (bad usage,
+unreadable input, an unusable index or output folder); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM);
+1 any other failure (writing an output failed, a worker died, an internal error).
+"""
 
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from enum import StrEnum
+from types import FrameType
 from typing import Annotated, NoReturn
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from retold.config import AlignConfig, RetoldConfig
+from retold.config import AlignConfig, LimitsConfig, RetoldConfig
+from retold.errors import RetoldError
+from retold.io.writers import OutputError
 
 out = Console()
 err = Console(stderr=True)
@@ -48,6 +60,16 @@ SemanticOption = Annotated[
 TextFieldOption = Annotated[str, typer.Option(help="Field holding the article text in JSONL/CSV/Parquet.")]
 IdFieldOption = Annotated[str, typer.Option(help="Field holding the document id.")]
 WorkersOption = Annotated[int, typer.Option(help="Processes for analysis and alignment (default: all cores).")]
+MaxCharsOption = Annotated[
+    int,
+    typer.Option(
+        "--max-chars",
+        min=1,
+        help="Skip (and list) records whose text is longer than this many characters. An index remembers the "
+        "value it was built with.",
+    ),
+]
+MAX_CHARS = LimitsConfig().max_chars
 
 
 def processes(workers: int) -> int:
@@ -55,19 +77,73 @@ def processes(workers: int) -> int:
     return workers if workers > 0 else (os.cpu_count() or 1)
 
 
-def config(semantic: Semantic) -> RetoldConfig:
-    """The configuration a command runs with: the defaults, with the semantic channel as chosen.
+def config(semantic: Semantic, max_chars: int = MAX_CHARS) -> RetoldConfig:
+    """The configuration a command runs with: the defaults, with the semantic channel and the longest text taken
+    as chosen.
 
     Raises:
-        ConfigError: ``on`` while the semantic packages are missing (names the pip command).
+        ConfigError: ``on`` while the semantic packages are missing (names the pip command), or a bad value.
     """
-    return RetoldConfig(align=AlignConfig(semantic=semantic.value))
+    return RetoldConfig(align=AlignConfig(semantic=semantic.value), limits=LimitsConfig(max_chars=max_chars))
 
 
-def fail(exc: Exception | str) -> NoReturn:
-    """Print an error on stderr and exit with status 2."""
+def fail(exc: Exception | str, code: int = 2) -> NoReturn:
+    """Print an error on stderr and exit with status `code` (2: nothing could be done)."""
     err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
+    raise typer.Exit(code)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`timeout`, systemd, docker), raised in the main thread so that it unwinds like Ctrl-C: the open
+    transaction rolls back, the worker processes stop, temporary files go."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    # Ignore further SIGTERMs: a second one must not interrupt the cleanup the first one started.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated
+
+
+def exit_code(exc: RetoldError) -> int:
+    """1 when writing an output failed after work was done; 2 otherwise (nothing could be done)."""
+    return 1 if isinstance(exc, OutputError) and not exc.usage else 2
+
+
+@contextmanager
+def guarded(stopped: str = "stopped") -> Iterator[None]:
+    """Run a command's work so that it ends with a message and an exit status, never a traceback.
+
+    SIGTERM is handled like Ctrl-C while the block runs (exit 143; Ctrl-C exits 130), printing `stopped` (what
+    was kept and how to go on). `RetoldError` exits 2 (1 for a failed output); a dead worker, an `OSError` or an
+    unexpected error exits 1 (``RETOLD_DEBUG=1`` shows the traceback of the last).
+    """
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main else None
+    try:
+        yield
+    except Terminated:
+        err.print(f"[yellow]terminated (SIGTERM):[/] {stopped}", highlight=False, soft_wrap=True)
+        raise typer.Exit(143) from None
+    except KeyboardInterrupt:
+        err.print(f"[yellow]interrupted:[/] {stopped}", highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
+    except (click.exceptions.Exit, click.exceptions.ClickException, click.exceptions.Abort):
+        raise  # the command's own exit
+    except RetoldError as exc:
+        fail(exc, exit_code(exc))
+    except BrokenProcessPool:
+        fail("a worker process died (killed, or out of memory?); committed work is kept, run the command again", 1)
+    except MemoryError:
+        fail("out of memory; try fewer --workers or a lower --max-chars", 1)
+    except OSError as exc:
+        fail(f"{exc}", 1)
+    except Exception as exc:
+        if os.environ.get("RETOLD_DEBUG"):
+            raise
+        fail(f"internal error: {type(exc).__name__}: {exc} (run with RETOLD_DEBUG=1 for the traceback)", 1)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager

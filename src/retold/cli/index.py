@@ -13,21 +13,22 @@ from rich.text import Text
 
 from retold import api
 from retold.cli.common import (
+    MAX_CHARS,
     Format,
     IdFieldOption,
     Keep,
+    MaxCharsOption,
     Semantic,
     SemanticOption,
     TextFieldOption,
     WorkersOption,
     config,
     err,
-    fail,
+    guarded,
     out,
     processes,
     progress_bar,
 )
-from retold.errors import RetoldError
 
 index_app = typer.Typer(
     help="A persistent index: add corpora incrementally, ask which earlier articles one reuses, export results.",
@@ -49,11 +50,12 @@ def add(
     batch_size: Annotated[int, typer.Option(help="Documents per transaction.", min=1)] = api.BATCH_SIZE,
     manifest: Annotated[Path | None, typer.Option(help="Write one status line per input record here.")] = None,
     semantic: SemanticOption = Semantic.auto,
+    max_chars: MaxCharsOption = MAX_CHARS,
 ) -> None:
     """Add new and changed documents to the index (created if missing); rerun after an interruption to resume."""
     n_workers = processes(workers)
-    try:
-        cfg = config(semantic)
+    with guarded("committed batches are kept; run the same command again to resume"):
+        cfg = config(semantic, max_chars)
         with progress_bar() as progress:
             report = api.index_corpus(
                 corpus,
@@ -66,11 +68,6 @@ def add(
                 manifest=manifest,
                 progress=progress,
             )
-    except RetoldError as exc:
-        fail(exc)
-    except KeyboardInterrupt:
-        err.print("[yellow]interrupted:[/] committed batches are kept; run the same command again to resume")
-        raise typer.Exit(130) from None
     st = report.stats
     for run, batches in st.interrupted:
         err.print(f"[yellow]resumed:[/] run {run} was interrupted after {batches} committed batches")
@@ -92,6 +89,10 @@ def add(
     t.add_row("documents in index", f"{report.documents_in_index:,}")
     t.add_row("wall time", f"{report.wall_seconds:.1f} s  ({report.docs_per_second:,.0f} docs/s)")
     out.print(t)
+    if report.read == report.skipped:  # nothing readable (unchanged documents count as read), as `scan`
+        gone = "; no index was created" if report.removed_empty else ""
+        err.print(f"[bold red]error:[/] no readable documents in the input{gone}", highlight=False)
+        raise typer.Exit(2)
 
 
 @index_app.command("query")
@@ -103,12 +104,11 @@ def query(
         Format, typer.Option("--format", "-f", help="Output: text (table) or json (a list of pair JSON).")
     ] = Format.text,
     semantic: SemanticOption = Semantic.auto,
+    max_chars: MaxCharsOption = MAX_CHARS,
 ) -> None:
     """Which earlier articles in the index this one reuses: verdicts, coverage and passages."""
-    try:
-        report = api.query_file(db, doc, config(semantic), add=add)
-    except RetoldError as exc:
-        fail(exc)
+    with guarded():
+        report = api.query_file(db, doc, config(semantic, max_chars), add=add)
     if format is Format.json:
         sys.stdout.write(json.dumps([r.to_json() for r in report.results], ensure_ascii=False) + "\n")
         return
@@ -124,12 +124,12 @@ def export(
         bool, typer.Option("--all-pairs", help="Also write candidate pairs judged unrelated.")
     ] = False,
     semantic: SemanticOption = Semantic.auto,
+    max_chars: MaxCharsOption = MAX_CHARS,
 ) -> None:
     """Write pairs.jsonl, families.jsonl, keep.jsonl (and the same as Parquet) for everything in the index."""
-    try:
-        report = api.export_index(db, out_dir, config(semantic), keep=keep.value, include_unrelated=all_pairs)
-    except RetoldError as exc:
-        fail(exc)
+    with guarded("no file was left half-written; run the command again"):
+        cfg = config(semantic, max_chars)
+        report = api.export_index(db, out_dir, cfg, keep=keep.value, include_unrelated=all_pairs)
     out.print(
         f"{report.pairs:,} pairs, {report.families:,} families ({report.multi_member_families:,} with several "
         f"versions) → {out_dir}",

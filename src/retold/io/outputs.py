@@ -43,7 +43,8 @@ def write_families(out_dir: Path, families: Iterable[Family], keep: Iterable[Kee
     """Write the families and the keep-list as JSON lines and as Parquet.
 
     Args:
-        out_dir: Output folder, created if needed; existing files of the same names are replaced.
+        out_dir: Output folder, created if needed; existing files of the same names are replaced, each atomically
+            (a failure leaves the previous file, never a truncated one; see `retold.io.writers.AtomicFile`).
         families: Families, one line or row each (``id``, ``members``, ``original``, ``confidence``,
             ``edges`` as ``[{"from", "to", "verdict"}]``, ``from`` being the version ``to`` derives from).
         keep: Keep records, one per document (``id``, ``keep``, ``family``, ``reason``).
@@ -51,6 +52,9 @@ def write_families(out_dir: Path, families: Iterable[Family], keep: Iterable[Kee
     Returns:
         The written paths by file name: ``families.jsonl``, ``keep.jsonl``, ``families.parquet``,
         ``keep.parquet``.
+
+    Raises:
+        OutputError: A file cannot be written (names it).
 
     Example:
         >>> fam = Family("a", ("a",), "a", 1.0)

@@ -1,38 +1,56 @@
 """Input readers: turn text files, JSONL, CSV and Parquet into `Document`s.
 
 `read_text_file` loads one document and raises `InputError`; `iter_corpus` streams a whole corpus
-and reports every unusable record as a `RecordError` value so that a batch run goes on.
-Texts are decoded strictly as UTF-8 and never altered: every offset in retold indexes them.
+and reports every unusable record as a `RecordError` value so that a batch run goes on: nothing one
+record holds can stop it. Text files are decoded by `retold.io.encodings` (UTF-8 strictly, a UTF-16/32
+byte order mark, a legacy encoding only where that is safe, stated in `Document.encoding`); JSONL and
+CSV must be UTF-8. Texts are never altered: every offset in retold indexes the decoded text.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as _dt
 import gzip
 import json
 import os
 import stat
+import sys
 import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple, Protocol
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from retold.config import LimitsConfig
 from retold.errors import InputError
+from retold.io.encodings import Undecodable, decode_text
 from retold.model import Document, RecordError
 
 __all__ = ["count_records", "duplicate_error", "iter_corpus", "read_text_file"]
 
-_SNIFF_BYTES = 8192
+MAX_CHARS = LimitsConfig().max_chars
+_BYTES_PER_CHAR = 4  # UTF-8, UTF-16 and UTF-32 all spend at most 4 bytes on a character
+_JSON_BYTES_PER_CHAR = 12  # "\ud83d\ude00": one character as two escaped surrogates
+_LINE_SLACK = 1 << 16  # room for the other fields of a JSONL record
 _BOM = b"\xef\xbb\xbf"
+_UTF16_32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _OPTIONAL_FIELDS = ("date", "title", "url", "source")
 _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
 _PARQUET_BATCH_ROWS = 1024
 _CSV_FIELD_LIMIT = 2**31 - 1  # the default 128 KiB is below the size of some long articles
-_FORMATS_HINT = "expected a folder of .txt, .jsonl(.gz), .csv or .parquet"
+_FORMATS_HINT = "retold reads .txt, .jsonl/.ndjson (.gz), .csv and .parquet files, and folders of them"
+
+Format = Literal["txt", "jsonl", "jsonl.gz", "csv", "parquet"]
+
+
+class _LineSource(Protocol):
+    """A binary file or gzip stream, read line by line."""
+
+    def readline(self, size: int = -1, /) -> bytes: ...
 
 
 class _Found(NamedTuple):
@@ -46,24 +64,27 @@ class _Found(NamedTuple):
 _Item = _Found | RecordError
 
 
-def read_text_file(path: str | os.PathLike[str]) -> Document:
-    """Read one UTF-8 text file as a document.
+def read_text_file(path: str | os.PathLike[str], *, max_chars: int = MAX_CHARS) -> Document:
+    """Read one text file as a document.
 
     Args:
         path: The file to read.
+        max_chars: The longest text accepted, in characters; a file of more than 4 bytes per allowed character is
+            refused without being read.
 
     Returns:
-        A `Document` whose id is the file name and whose origin is `path` as given.
+        A `Document` whose id is the file name and whose origin is `path` as given; `encoding` is set when the
+        file was not UTF-8 (a UTF-16/32 byte order mark, or a legacy encoding detected safely).
 
     Raises:
-        InputError: The path is missing, a directory, unreadable, binary, not valid UTF-8,
-            or holds only whitespace.
+        InputError: The path is missing, a directory, unreadable, binary, in no encoding that can be read safely,
+            too long, or holds only whitespace.
     """
     source = os.fspath(path)
-    return _load_text_file(source, Path(source).name)
+    return _load_text_file(source, Path(source).name, max_chars)
 
 
-def _load_text_file(source: str, doc_id: str) -> Document:
+def _load_text_file(source: str, doc_id: str, max_chars: int) -> Document:
     def fail(reason: str, line: int | None = None) -> InputError:
         return InputError(reason, source=source, line=line, doc_id=doc_id)
 
@@ -77,75 +98,141 @@ def _load_text_file(source: str, doc_id: str) -> Document:
         raise fail("is a directory, expected a text file")
     if not stat.S_ISREG(st.st_mode):
         raise fail("not a regular file, expected a text file")  # a FIFO or device could block forever
+    limit = _BYTES_PER_CHAR * max_chars
+    if st.st_size > limit:  # cannot fit: refused before it takes the memory
+        raise fail(_too_long(f"{st.st_size:,} bytes, more than {max_chars:,} characters", max_chars))
     try:
         with open(source, "rb") as fh:
-            data = fh.read()
+            data = fh.read(limit + 1)  # the file may have grown since stat
     except OSError as exc:
         raise fail(f"cannot read file: {_os_reason(exc)}") from None
+    if len(data) > limit:
+        raise fail(_too_long(f"more than {limit:,} bytes", max_chars))
 
-    nul = data.find(b"\0", 0, _SNIFF_BYTES)
-    if nul >= 0:
-        raise fail(f"binary file (NUL byte at offset {nul}), expected UTF-8 text", _line_at(data, nul))
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = _line_at(data, exc.start)
-        raise fail(f"invalid UTF-8 at byte {exc.start} (line {line})", line) from None
-    if _is_blank(text):
+        decoded = decode_text(data)
+    except Undecodable as exc:
+        raise fail(exc.reason, exc.line) from None
+    if _is_blank(decoded.text):
         raise fail("empty text")
-    return Document(id=doc_id, text=text, origin=source)
+    if len(decoded.text) > max_chars:
+        raise fail(_too_long(f"{len(decoded.text):,} characters", max_chars))
+    return Document(id=doc_id, text=decoded.text, origin=source, encoding=decoded.encoding)
 
 
-def _iter_text_dir(root: str) -> Iterator[_Item]:
-    """Every ``*.txt`` below `root`, sorted by relative POSIX path, which is also the id."""
+def _too_long(what: str, max_chars: int) -> str:
+    return f"text too long: {what} (limit {max_chars:,}; raise it with --max-chars)"
+
+
+def _format(name: str) -> Format | None:
+    lower = name.lower()
+    if lower.endswith(".txt"):
+        return "txt"
+    if lower.endswith(_JSONL_SUFFIXES):
+        return "jsonl.gz" if lower.endswith(".gz") else "jsonl"
+    if lower.endswith(".csv"):
+        return "csv"
+    if lower.endswith(".parquet"):
+        return "parquet"
+    return None
+
+
+def _iter_dir(root: str, text_field: str, id_field: str, max_chars: int) -> Iterator[_Item]:
+    """Every file below `root`, sorted by relative POSIX path: that path is a text file's id and the prefix of
+    the ids of id-less records in the other formats. Files of other kinds (hidden ones too), symbolic links to
+    folders and unreadable folders each get an error, so that nothing in the folder goes unmentioned."""
     entries: list[tuple[str, str | RecordError]] = []
+
+    def rel(path: str) -> str:
+        return Path(os.path.relpath(path, root)).as_posix()
 
     def on_error(exc: OSError) -> None:
         where = exc.filename if isinstance(exc.filename, str) else root
-        rel = Path(os.path.relpath(where, root)).as_posix()
-        entries.append((rel, RecordError(where, f"cannot read folder: {_os_reason(exc)}")))
+        entries.append((rel(where), RecordError(where, f"cannot read folder: {_os_reason(exc)}")))
 
-    # followlinks=False: a symlink cycle must not make the walk endless.
-    for dirpath, _dirnames, filenames in os.walk(root, onerror=on_error):
+    # followlinks=False: a symlink cycle must not make the walk endless; linked folders are reported instead.
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
+        for name in dirnames:
+            full = os.path.join(dirpath, name)
+            if os.path.islink(full):
+                entries.append((rel(full), RecordError(full, "symbolic link to a folder, not followed")))
         for name in filenames:
-            if name.lower().endswith(".txt"):
-                full = os.path.join(dirpath, name)
-                entries.append((Path(os.path.relpath(full, root)).as_posix(), full))
+            full = os.path.join(dirpath, name)
+            entries.append((rel(full), full))
     entries.sort(key=lambda entry: entry[0])
-    for rel, target in entries:
+    for prefix, target in entries:
         if isinstance(target, RecordError):
             yield target
         else:
-            yield _text_item(target, rel)
+            yield from _iter_file(target, prefix, text_field, id_field, max_chars)
 
 
-def _text_item(source: str, doc_id: str) -> _Item:
+def _iter_file(source: str, prefix: str, text_field: str, id_field: str, max_chars: int) -> Iterator[_Item]:
+    """The records of one file; `prefix` is a text file's id, else the id prefix of records without one."""
+    fmt = _format(Path(source).name)
+    if fmt is None:
+        yield RecordError(source, f"unsupported input format '{_suffix(Path(source).name)}': {_FORMATS_HINT}")
+        return
+    if fmt == "txt":
+        yield _text_item(source, prefix, max_chars)
+        return
     try:
-        return _Found(_load_text_file(source, doc_id), source, None)
+        st = os.stat(source)
+    except OSError as exc:  # a dangling symlink, or a file removed since the folder was listed
+        yield RecordError(source, f"cannot read file: {_os_reason(exc)}")
+        return
+    if not stat.S_ISREG(st.st_mode):
+        yield RecordError(source, "not a regular file")  # opening a FIFO would block forever
+        return
+    if fmt == "csv":
+        items = _iter_csv(source, prefix, text_field, id_field, max_chars)
+    elif fmt == "parquet":
+        items = _iter_parquet(source, prefix, text_field, id_field, max_chars)
+    else:
+        items = _iter_jsonl(source, prefix, text_field, id_field, max_chars, gz=fmt == "jsonl.gz")
+    empty = True
+    for item in items:
+        empty = False
+        yield item
+    if empty:  # still worth a manifest line: an input that gave nothing is often a mistake
+        yield RecordError(source, "no records in the file")
+
+
+def _text_item(source: str, doc_id: str, max_chars: int) -> _Item:
+    try:
+        return _Found(_load_text_file(source, doc_id, max_chars), source, None)
     except InputError as exc:
         return RecordError(exc.source, exc.reason, exc.line, exc.doc_id)
 
 
 def iter_corpus(
-    paths: Sequence[str | os.PathLike[str]],
+    paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
     *,
     text_field: str = "text",
     id_field: str = "id",
     unique_ids: bool = True,
-) -> Iterator[Document | RecordError]:
+    max_chars: int = MAX_CHARS,
+) -> Generator[Document | RecordError, None, None]:
     """Stream every record of the given inputs, in path order and then file order.
 
-    Formats, chosen per path:
+    Formats, chosen per path by its name:
 
-    * a folder: every ``*.txt`` below it, sorted by relative path; the id is that relative POSIX path;
-    * a ``.txt`` file: one document whose id is the file name;
-    * ``.jsonl``/``.ndjson`` (optionally ``.gz``): one JSON object per line, blank lines skipped;
-    * ``.csv`` with a header row; ``.parquet`` read in batches.
+    * a folder: every file below it, in sorted relative-path order, read by its own format; a file of any other
+      kind is one error (``unsupported input format``), so the manifest mentions every file;
+    * a ``.txt`` file: one document (see `read_text_file` for encodings);
+    * ``.jsonl``/``.ndjson`` (optionally ``.gz``): one UTF-8 JSON object per line, blank lines skipped;
+    * ``.csv`` (UTF-8) with a header row; ``.parquet`` read in batches.
 
     Record fields are `text_field`, `id_field` and the optional ``date``, ``title``, ``url`` and
-    ``source`` (scalars become strings; null or empty becomes None). A record without an id (missing
-    or null) gets ``"<file name>:<line>"``, where line is the 1-based line (CSV: the record's first
-    line; Parquet: the row number). Origins are ``"<path>:<line>"``.
+    ``source`` (scalars become strings; null or empty becomes None). Ids:
+
+    * a text file in a folder: its path relative to the folder (POSIX separators); named directly: its file name;
+    * a record without an id (missing or null) gets ``"<file>:<line>"``, where file is the path relative to the
+      folder scanned, or the path as given (normalised, POSIX separators) for a file named directly, and line is
+      the 1-based line (CSV: the record's first line; Parquet: the row number). Two ``docs.jsonl`` in two
+      folders thus never share ids.
+
+    Origins are ``"<path>:<line>"`` (a text file: its path).
 
     Args:
         paths: Files or folders to read (a single path is accepted too).
@@ -154,6 +241,7 @@ def iter_corpus(
         unique_ids: Turn a repeated id into an error here (the first record wins). This keeps every id in
             memory; a caller that detects repeats itself (the indexer asks its store, see `duplicate_error`)
             passes False and gets every usable record.
+        max_chars: The longest text accepted, in characters (`LimitsConfig.max_chars`); a longer one is an error.
 
     Yields:
         One `Document` per usable record, else one `RecordError` naming file, line and id where known.
@@ -164,7 +252,7 @@ def iter_corpus(
         paths = [paths]  # a lone path would otherwise be read as a sequence of one-letter paths
     seen: dict[str, str] = {}
     for path in paths:
-        for item in _iter_path(os.fspath(path), text_field, id_field):
+        for item in _iter_path(os.fspath(path), text_field, id_field, max_chars):
             if isinstance(item, RecordError):
                 yield item
                 continue
@@ -193,34 +281,45 @@ def duplicate_error(doc: Document, first: str | None) -> RecordError:
     return RecordError(source, f"duplicate id ({where})", line, doc.id)
 
 
-def count_records(paths: Sequence[str | os.PathLike[str]]) -> int:
+def count_records(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str]) -> int:
     """A quick upper bound on the records `iter_corpus` will read, for a progress total: lines of JSONL and CSV
-    files (CSV less its header), rows of Parquet files, ``*.txt`` files (one pass over the bytes, no parsing;
-    gzip files are decompressed). Unreadable inputs count 1 (their error)."""
+    files (CSV less its header), rows of Parquet files, 1 per text file or other file, the same for the files
+    below a folder (one pass over the bytes, no parsing; gzip files are decompressed). Unreadable inputs count 1
+    (their error)."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     total = 0
     for path in paths:
         source = os.fspath(path)
-        lower = source.lower()
-        try:
-            if os.path.isdir(source):
-                total += sum(1 for _, _, names in os.walk(source) for n in names if n.lower().endswith(".txt"))
-            elif lower.endswith(_JSONL_SUFFIXES):
-                total += _count_lines(source, gz=lower.endswith(".gz"))
-            elif lower.endswith(".csv"):
-                total += max(1, _count_lines(source, gz=False) - 1)
-            elif lower.endswith(".parquet"):
-                total += max(1, pq.ParquetFile(source).metadata.num_rows)
-            else:
-                total += 1
-        except (OSError, EOFError, zlib.error, ValueError, pa.ArrowException):
-            total += 1
+        if os.path.isdir(source):
+            unreadable: list[OSError] = []
+            for dirpath, dirnames, filenames in os.walk(source, onerror=unreadable.append):
+                total += sum(os.path.islink(os.path.join(dirpath, d)) for d in dirnames)
+                total += sum(_count_file(os.path.join(dirpath, name)) for name in filenames)
+            total += len(unreadable)
+        else:
+            total += _count_file(source)
     return total
+
+
+def _count_file(source: str) -> int:
+    fmt = _format(Path(source).name)
+    try:
+        if fmt in ("jsonl", "jsonl.gz"):
+            return _count_lines(source, gz=fmt == "jsonl.gz")
+        if fmt == "csv":
+            return max(1, _count_lines(source, gz=False) - 1)
+        if fmt == "parquet":
+            return max(1, int(pq.ParquetFile(source).metadata.num_rows))
+    except (OSError, EOFError, zlib.error, ValueError, pa.ArrowException):
+        pass
+    return 1
 
 
 def _count_lines(source: str, *, gz: bool) -> int:
     n, last = 0, b"\n"
+    if not stat.S_ISREG(os.stat(source).st_mode):
+        return 1
     with gzip.open(source, "rb") if gz else open(source, "rb") as fh:
         while chunk := fh.read(1 << 20):
             n += chunk.count(b"\n")
@@ -228,7 +327,7 @@ def _count_lines(source: str, *, gz: bool) -> int:
     return n + (last != b"\n")
 
 
-def _iter_path(source: str, text_field: str, id_field: str) -> Iterator[_Item]:
+def _iter_path(source: str, text_field: str, id_field: str, max_chars: int) -> Iterator[_Item]:
     try:
         st = os.stat(source)
     except (FileNotFoundError, NotADirectoryError):
@@ -238,32 +337,34 @@ def _iter_path(source: str, text_field: str, id_field: str) -> Iterator[_Item]:
         yield RecordError(source, f"cannot read: {_os_reason(exc)}")
         return
     if stat.S_ISDIR(st.st_mode):
-        yield from _iter_text_dir(source)
+        yield from _iter_dir(source, text_field, id_field, max_chars)
         return
     name = Path(source).name
-    lower = name.lower()
-    if lower.endswith(".txt"):
-        yield _text_item(source, name)
-    elif lower.endswith(_JSONL_SUFFIXES):
-        yield from _iter_jsonl(source, text_field, id_field, gz=lower.endswith(".gz"))
-    elif lower.endswith(".csv"):
-        yield from _iter_csv(source, text_field, id_field)
-    elif lower.endswith(".parquet"):
-        yield from _iter_parquet(source, text_field, id_field)
-    else:
-        yield RecordError(source, f"unsupported input format '{_suffix(name)}': {_FORMATS_HINT}")
+    # A text file keeps its bare name as id (seed ids such as "000_eb1553226c65909d.txt"); records of other
+    # files take the path, so that files of one name in two folders cannot give the same ids.
+    prefix = name if _format(name) == "txt" else Path(os.path.normpath(source)).as_posix()
+    yield from _iter_file(source, prefix, text_field, id_field, max_chars)
 
 
-def _iter_jsonl(source: str, text_field: str, id_field: str, *, gz: bool) -> Iterator[_Item]:
-    name = Path(source).name
+def _iter_jsonl(
+    source: str, prefix: str, text_field: str, id_field: str, max_chars: int, *, gz: bool
+) -> Iterator[_Item]:
+    # A line that cannot hold a text of max_chars and a little more is refused without being read whole.
+    limit = _JSON_BYTES_PER_CHAR * max_chars + _LINE_SLACK
     opened = False
     line = 0
     try:
         with gzip.open(source, "rb") if gz else open(source, "rb") as fh:
             opened = True
-            for line, start, raw in _raw_lines(fh):
-                if raw.strip():  # blank lines are not records
-                    yield _jsonl_record(raw, start, source, name, line, text_field, id_field)
+            for line, start, raw in _raw_lines(fh, limit):
+                if isinstance(raw, int):
+                    reason = f"line too long: {raw:,} bytes, more than a text of {max_chars:,} characters needs"
+                    yield RecordError(source, f"{reason} (raise it with --max-chars)", line)
+                elif line == 1 and raw.startswith(_UTF16_32_BOMS):
+                    yield RecordError(source, "UTF-16 or UTF-32 file (byte order mark); JSONL must be UTF-8", 1)
+                    return
+                elif raw.strip():  # blank lines are not records
+                    yield _jsonl_record(raw, start, source, prefix, line, text_field, id_field, max_chars)
     except (OSError, EOFError, zlib.error) as exc:
         if not opened:
             yield RecordError(source, f"cannot read file: {_os_reason(exc)}")
@@ -272,20 +373,31 @@ def _iter_jsonl(source: str, text_field: str, id_field: str, *, gz: bool) -> Ite
             yield RecordError(source, f"{what}: {_os_reason(exc)}", line + 1)
 
 
-def _raw_lines(fh: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
-    """``(line, file offset of its first byte, bytes)`` per physical line, without a leading BOM.
+def _raw_lines(fh: _LineSource, limit: int | None = None) -> Iterator[tuple[int, int, bytes | int]]:
+    """``(line, file offset of its first byte, bytes)`` per physical line, without a leading BOM; a line longer
+    than `limit` bytes is skipped unread and given as its length instead.
 
     Lines split on b"\\n" only, so U+2028 and other separators inside a record stay inside it.
     """
     offset = 0
-    for line, raw in enumerate(fh, 1):
+    line = 0
+    size = -1 if limit is None else limit + 1
+    while raw := fh.readline(size):
+        line += 1
         start, offset = offset, offset + len(raw)
+        if limit is not None and len(raw) > limit and not raw.endswith(b"\n"):
+            while not raw.endswith(b"\n") and (raw := fh.readline(1 << 20)):
+                offset += len(raw)
+            yield line, start, offset - start
+            continue
         if line == 1 and raw.startswith(_BOM):  # a BOM belongs to the file, not to a record
             raw, start = raw[len(_BOM) :], start + len(_BOM)
         yield line, start, raw
 
 
-def _jsonl_record(raw: bytes, start: int, source: str, name: str, line: int, text_field: str, id_field: str) -> _Item:
+def _jsonl_record(
+    raw: bytes, start: int, source: str, prefix: str, line: int, text_field: str, id_field: str, max_chars: int
+) -> _Item:
     try:
         decoded = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -294,87 +406,208 @@ def _jsonl_record(raw: bytes, start: int, source: str, name: str, line: int, tex
         obj = json.loads(decoded)
     except json.JSONDecodeError as exc:
         return RecordError(source, f"malformed JSON: {exc.msg} (column {exc.colno})", line)
+    except RecursionError:
+        return RecordError(source, "malformed JSON: nested too deeply", line)
+    except ValueError:  # int() refuses very long digit strings (CVE-2020-10735)
+        return RecordError(source, f"malformed JSON: number with more than {sys.get_int_max_str_digits()} digits", line)
     if not isinstance(obj, dict):
         return RecordError(source, f"expected a JSON object, got {_type_name(obj)}", line)
-    return _make_item(obj, source, name, line, text_field, id_field)
+    return _make_item(obj, source, prefix, line, text_field, id_field, max_chars)
 
 
-def _decoded_lines(fh: Iterable[bytes], bad: dict[int, int]) -> Iterator[str]:
-    """Lines for csv.reader; `bad` maps each line that is not UTF-8 to the file offset of the bad byte."""
-    for line, start, raw in _raw_lines(fh):
+class _Lines:
+    """The lines of a CSV file for csv.reader, each ending in a newline; `ended` turns True once they run out.
+
+    With every line ended, csv.reader completes a row only at a newline, unless a quoted field is still open
+    when the lines run out: a row returned after `ended` is exactly an unterminated quote.
+    `bad` maps each line that is not UTF-8 to the file offset of the bad byte.
+    """
+
+    def __init__(self, fh: _LineSource) -> None:
+        self._lines = _raw_lines(fh)
+        self.ended = False
+        self.bad: dict[int, int] = {}
+        self.count = 0
+        self.head = b""  # the first bytes of the file, for its byte order mark
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
         try:
-            yield raw.decode("utf-8")
+            line, start, raw = next(self._lines)
+        except StopIteration:
+            self.ended = True
+            raise
+        self.count = line
+        if isinstance(raw, int):  # only lines over a limit come as lengths, and none was given
+            raise csv.Error(f"line {line} unreadable")
+        if line == 1:
+            self.head = raw[:4]
+        if not raw.endswith(b"\n"):
+            raw += b"\n"
+        try:
+            return raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            bad[line] = start + exc.start
+            self.bad[line] = start + exc.start
             # Keep parsing so one bad byte costs one record, not the rest of the file.
-            yield raw.decode("utf-8", "surrogateescape")
+            return raw.decode("utf-8", "surrogateescape")
 
 
-def _iter_csv(source: str, text_field: str, id_field: str) -> Iterator[_Item]:
-    name = Path(source).name
+def _iter_csv(source: str, prefix: str, text_field: str, id_field: str, max_chars: int) -> Iterator[_Item]:
     if csv.field_size_limit() < _CSV_FIELD_LIMIT:
         csv.field_size_limit(_CSV_FIELD_LIMIT)
-    bad: dict[int, int] = {}
-    pending: int | None = None  # first line of the record being read, for errors that stop the file
     try:
-        with open(source, "rb") as fh:
-            pending = 1
-            reader = csv.reader(_decoded_lines(fh, bad))
-            header = next(reader, None)
-            if header is None:
-                yield RecordError(source, "empty CSV file (no header row)")
-                return
-            if text_field not in header:
-                yield RecordError(source, f"no '{text_field}' column (header: {_preview(header)})", 1)
-                return
-            columns = {col: i for i, col in reversed(list(enumerate(header)))}  # first of duplicates wins
-            pending = reader.line_num + 1
-            for row in reader:
-                line, end = pending, reader.line_num  # a quoted field may span several lines
-                pending = end + 1
-                if not row:  # blank line
-                    continue
-                bad_at = [bad[n] for n in range(line, end + 1) if n in bad]
-                if bad_at:
-                    yield RecordError(source, f"invalid UTF-8 at byte {bad_at[0]} (line {line})", line)
-                    continue
-                record = {col: row[i] for col, i in columns.items() if i < len(row) and row[i] != ""}
-                if text_field not in record and columns[text_field] < len(row):
-                    record[text_field] = ""  # present but empty: "empty text", not "no field"
-                yield _make_item(record, source, name, line, text_field, id_field)
-    except csv.Error as exc:
-        yield RecordError(source, f"malformed CSV: {exc}", pending)
+        fh = open(source, "rb")
     except OSError as exc:
-        yield RecordError(source, f"cannot read file: {_os_reason(exc)}", pending)
+        yield RecordError(source, f"cannot read file: {_os_reason(exc)}")
+        return
+    with fh:
+        lines = _Lines(fh)
+        reader = csv.reader(lines)
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            yield RecordError(source, f"malformed CSV header: {exc}", 1)
+            return
+        except OSError as exc:
+            yield RecordError(source, f"cannot read file: {_os_reason(exc)}", 1)
+            return
+        if header is None:
+            yield RecordError(source, "empty CSV file (no header row)")
+            return
+        if lines.head.startswith(_UTF16_32_BOMS):
+            yield RecordError(source, "UTF-16 or UTF-32 file (byte order mark); CSV must be UTF-8", 1)
+            return
+        if lines.ended:
+            yield RecordError(source, f"unterminated quoted field in the header (lines 1-{lines.count})", 1)
+            return
+        if lines.bad:
+            first = min(lines.bad)
+            yield RecordError(source, f"invalid UTF-8 at byte {lines.bad[first]} (line {first}) in the header", first)
+            return
+        if text_field not in header:
+            yield RecordError(source, f"no '{text_field}' column (header: {_preview(header)})", 1)
+            return
+        columns = {col: i for i, col in reversed(list(enumerate(header)))}  # first of duplicates wins
+        pending = reader.line_num + 1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # the reader starts afresh on the next line
+                yield RecordError(source, f"malformed CSV: {exc}", pending)
+                pending = reader.line_num + 1
+                continue
+            except OSError as exc:
+                yield RecordError(source, f"cannot read file: {_os_reason(exc)}", pending)
+                return
+            line, end = pending, reader.line_num  # a quoted field may span several lines
+            pending = end + 1
+            if lines.ended:
+                # The quote swallowed every line after it into one field: report them rather than lose them.
+                span = f"line {line}" if end == line else f"lines {line}-{end}"
+                reason = f"unterminated quoted field: the record runs to the end of the file; {span} not read"
+                yield RecordError(source, reason, line)
+                return
+            if not row:  # blank line
+                continue
+            bad_at = [lines.bad[n] for n in range(line, end + 1) if n in lines.bad]
+            if bad_at:
+                yield RecordError(source, f"invalid UTF-8 at byte {bad_at[0]} (line {line})", line)
+                continue
+            if end > line and len(row) != len(header):
+                # A quote opened and closed lines apart most likely joined rows that should stay apart.
+                reason = (
+                    f"malformed CSV: a record over lines {line}-{end} has {len(row)} fields, the header "
+                    f"{len(header)} (a stray quote?)"
+                )
+                yield RecordError(source, reason, line)
+                continue
+            record = {col: row[i] for col, i in columns.items() if i < len(row) and row[i] != ""}
+            if text_field not in record and columns[text_field] < len(row):
+                record[text_field] = ""  # present but empty: "empty text", not "no field"
+            yield _make_item(record, source, prefix, line, text_field, id_field, max_chars)
 
 
-def _iter_parquet(source: str, text_field: str, id_field: str) -> Iterator[_Item]:
-    name = Path(source).name
-    row = 0
+class _Unreadable(NamedTuple):
+    """A Parquet value that pyarrow could not turn into Python (a timestamp beyond year 9999, ...)."""
+
+    reason: str
+
+
+def _values(column: pa.Array | pa.ChunkedArray) -> list[object]:
+    """A column as Python values; when the whole column cannot be converted, each value alone, so that one bad
+    value costs one row."""
     try:
-        with open(source, "rb") as fh:
+        return list(column.to_pylist())
+    except (ValueError, OverflowError, pa.ArrowException):
+        out: list[object] = []
+        for i in range(len(column)):
+            try:
+                out.append(column[i].as_py())
+            except (ValueError, OverflowError, pa.ArrowException) as exc:
+                out.append(_Unreadable(_os_reason(exc)))
+        return out
+
+
+def _iter_parquet(source: str, prefix: str, text_field: str, id_field: str, max_chars: int) -> Iterator[_Item]:
+    try:
+        fh = open(source, "rb")
+    except OSError as exc:
+        yield RecordError(source, f"cannot read file: {_os_reason(exc)}")
+        return
+    with fh:
+        try:
             pf = pq.ParquetFile(fh)
             names = pf.schema_arrow.names
-            if text_field not in names:
-                yield RecordError(source, f"no '{text_field}' column (columns: {_preview(names)})")
-                return
-            wanted = dict.fromkeys(f for f in (id_field, text_field, *_OPTIONAL_FIELDS) if f in names)
-            for batch in pf.iter_batches(batch_size=_PARQUET_BATCH_ROWS, columns=list(wanted)):
-                values = {col: batch.column(col).to_pylist() for col in wanted}
+            groups = [pf.metadata.row_group(g).num_rows for g in range(pf.metadata.num_row_groups)]
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            yield RecordError(source, f"cannot read Parquet: {_os_reason(exc)}")
+            return
+        if text_field not in names:
+            yield RecordError(source, f"no '{text_field}' column (columns: {_preview(names)})")
+            return
+        wanted = list(dict.fromkeys(f for f in (id_field, text_field, *_OPTIONAL_FIELDS) if f in names))
+        row = 0  # rows read before the current batch
+        for g, rows_in_group in enumerate(groups):
+            group_end = row + rows_in_group
+            batches: Iterator[pa.RecordBatch] | None = None
+            while True:
+                try:
+                    if batches is None:
+                        batches = pf.iter_batches(batch_size=_PARQUET_BATCH_ROWS, row_groups=[g], columns=wanted)
+                    batch = next(batches, None)
+                    if batch is None:
+                        break
+                    values = {col: _values(batch.column(col)) for col in wanted}
+                except (OSError, ValueError, pa.ArrowException) as exc:
+                    # A damaged row group costs its unread rows (named in one error), not the rest of the file.
+                    where = f"rows {row + 1:,}-{group_end:,}" if group_end > row + 1 else f"row {row + 1:,}"
+                    yield RecordError(source, f"cannot read Parquet {where}: {_os_reason(exc)}", row + 1)
+                    break
                 for i in range(batch.num_rows):
-                    row += 1
                     record = {col: vals[i] for col, vals in values.items()}
-                    yield _make_item(record, source, name, row, text_field, id_field)
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        yield RecordError(source, f"cannot read Parquet: {_os_reason(exc)}", row + 1 if row else None)
+                    yield _make_item(record, source, prefix, row + i + 1, text_field, id_field, max_chars)
+                row += batch.num_rows
+            row = group_end
 
 
 def _make_item(
-    record: Mapping[str, object], source: str, name: str, line: int, text_field: str, id_field: str
+    record: Mapping[str, object],
+    source: str,
+    prefix: str,
+    line: int,
+    text_field: str,
+    id_field: str,
+    max_chars: int,
 ) -> _Item:
     """Validate one parsed record (JSON object, CSV row or Parquet row) into a document."""
     raw_id = record.get(id_field)
     doc_id: str | None = None
+    if isinstance(raw_id, _Unreadable):
+        return RecordError(source, f"'{id_field}' cannot be read: {raw_id.reason}", line)
     if raw_id is not None:
         if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
             reason = f"'{id_field}' must be a string or integer, got {_type_name(raw_id)}"
@@ -384,10 +617,16 @@ def _make_item(
             return RecordError(source, f"empty '{id_field}'", line)
         if not _encodable(doc_id):
             return RecordError(source, f"'{id_field}' contains an unpaired surrogate", line)
+        if "\0" in doc_id:
+            # The index looks ids up through SQLite's JSON functions, which end a string at NUL: such an id would
+            # never be found again. Shown escaped; a NUL must not reach a terminal or a log.
+            return RecordError(source, f"'{id_field}' contains a NUL character: {_shown(doc_id)}", line)
 
     if text_field not in record:
         return RecordError(source, f"no '{text_field}' field", line, doc_id)
     text = record[text_field]
+    if isinstance(text, _Unreadable):
+        return RecordError(source, f"'{text_field}' cannot be read: {text.reason}", line, doc_id)
     if not isinstance(text, str):
         return RecordError(source, f"'{text_field}' must be a string, got {_type_name(text)}", line, doc_id)
     if _is_blank(text):
@@ -395,6 +634,8 @@ def _make_item(
     if not _encodable(text):
         # JSON "\ud800" escapes decode to lone surrogates that no later stage could write out.
         return RecordError(source, f"'{text_field}' contains an unpaired surrogate", line, doc_id)
+    if len(text) > max_chars:
+        return RecordError(source, _too_long(f"{len(text):,} characters", max_chars), line, doc_id)
 
     extra: dict[str, str | None] = {}
     for key in _OPTIONAL_FIELDS:
@@ -404,7 +645,7 @@ def _make_item(
             return RecordError(source, f"'{key}' {exc}", line, doc_id)
 
     doc = Document(
-        id=doc_id if doc_id is not None else f"{name}:{line}",
+        id=doc_id if doc_id is not None else f"{prefix}:{line}",
         text=text,
         date=extra["date"],
         title=extra["title"],
@@ -419,6 +660,8 @@ def _scalar_str(value: object) -> str | None:
     """Optional metadata as text: None or "" -> None, dates in ISO form; ValueError for the rest."""
     if value is None or value == "":
         return None
+    if isinstance(value, _Unreadable):
+        raise ValueError(f"cannot be read: {value.reason}")
     if isinstance(value, str):
         if not _encodable(value):
             raise ValueError("contains an unpaired surrogate")
@@ -444,14 +687,16 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def _line_at(data: bytes, offset: int) -> int:
-    """1-based line holding byte `offset`."""
-    return data.count(b"\n", 0, offset) + 1
+def _shown(value: str, limit: int = 60) -> str:
+    """`value` for a message: escaped, and cut when long."""
+    return repr(value if len(value) <= limit else value[:limit] + "...")
 
 
 def _os_reason(exc: BaseException) -> str:
+    """What went wrong, on one line (pyarrow's messages span several)."""
     strerror = getattr(exc, "strerror", None)
-    return strerror if isinstance(strerror, str) and strerror else (str(exc) or type(exc).__name__)
+    reason = strerror if isinstance(strerror, str) and strerror else str(exc)
+    return " ".join(reason.split()) or type(exc).__name__
 
 
 _JSON_TYPES: tuple[tuple[type | tuple[type, ...], str], ...] = (

@@ -30,6 +30,7 @@ from retold.model import (
 )
 
 __all__ = [
+    "CANDIDATE_RULES",
     "DocRecord",
     "DocRow",
     "MemoryStore",
@@ -42,6 +43,12 @@ __all__ = [
 ]
 
 
+CANDIDATE_RULES = "2"
+"""Meta ``candidate_rules`` of a store whose pairs follow the current candidate rules (`retold.candidates.reconcile`:
+rules over the set of documents, not their order); a store without it is reconciled at the start of its next run
+(`retold.pipeline.reconcile_index`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class DocRecord:
     """One document as stored: text and metadata, plus the sketches that candidate search looks up.
@@ -49,7 +56,7 @@ class DocRecord:
     `fingerprint` is the exact-content hash as a signed 64-bit int (None: no content tokens, never matched);
     `band_keys` the LSH band keys (empty: no content); `term_keys`/`term_weights` the rare terms sorted by key,
     `rare_total` their weight summed in that order; `vector` the article vector of the vector channel (None when
-    the channel is off).
+    the channel is off) and `near` its count of vector neighbours among the indexed documents.
     """
 
     seq: int
@@ -63,6 +70,7 @@ class DocRecord:
     term_weights: NDArray[np.float64]
     rare_total: float
     vector: NDArray[np.float32] | None = None
+    near: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +157,8 @@ class Store(Protocol):
         ...
 
     def lookup(self, ids: Collection[str]) -> dict[str, StoredDoc]:
-        """The stored documents among `ids` (with the run that added each: the latest run while one is open)."""
+        """The stored documents among `ids` (with the run that added each: the latest run while one is open).
+        Ids match exactly, whatever they hold (NUL, any Unicode, any length)."""
         ...
 
     def documents(self, seqs: Collection[int]) -> dict[int, Document]:
@@ -176,8 +185,46 @@ class Store(Protocol):
         """MinHash signatures by sequence number."""
         ...
 
-    def vectors(self) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-        """Every stored article vector: sequence numbers (ascending) and the vectors, one row each."""
+    def vectors(self) -> tuple[NDArray[np.int64], NDArray[np.float32], NDArray[np.int64]]:
+        """Every stored article vector: sequence numbers (ascending), the vectors (one row each) and each one's
+        count of vector neighbours (-1 where the store has none yet)."""
+        ...
+
+    def set_near(self, seqs: Sequence[int], counts: Sequence[int] | NDArray[np.int64]) -> None:
+        """Store the vector neighbour counts of stored documents."""
+        ...
+
+    def holders(self, terms: Collection[int]) -> dict[int, list[int]]:
+        """For each term, the documents holding it as far as the store keeps them (at least the first
+        ``max_postings + 1``), ascending; absent when none."""
+        ...
+
+    def term_vectors(self, seqs: Collection[int]) -> dict[int, tuple[NDArray[np.int64], NDArray[np.float64], float]]:
+        """Rare terms of stored documents: ``(keys, weights, total)`` as `DocRecord` holds them."""
+        ...
+
+    def common_terms(self, cap: int) -> NDArray[np.int64]:
+        """Every term held by more than `cap` stored documents, sorted."""
+        ...
+
+    def pairs_among(self, seqs: Collection[int]) -> list[PairRecord]:
+        """Stored pairs whose two documents are both in `seqs`, in ``(a, b)`` order."""
+        ...
+
+    def pairs_touching(self, seqs: Collection[int]) -> list[PairRecord]:
+        """Stored pairs with at least one document in `seqs`, in ``(a, b)`` order."""
+        ...
+
+    def set_channels(self, updates: Sequence[tuple[int, int, tuple[Channel, ...]]]) -> None:
+        """Give stored pairs new channels; a pair given none is deleted (no longer a candidate)."""
+        ...
+
+    def get_meta(self, key: str) -> str | None:
+        """A value of the store's meta table (None when absent)."""
+        ...
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a value of the store's meta table."""
         ...
 
     def put_vectors(self, seqs: Sequence[int], vectors: NDArray[np.float32]) -> None:
@@ -209,7 +256,9 @@ class Store(Protocol):
         ...
 
     def begin_run(self, note: str) -> RunState:
-        """Open a run in the ledger (committed at once) and report unfinished earlier runs."""
+        """Open a run in the ledger (committed at once) and report unfinished earlier runs. A store that other
+        processes may write to waits for them first (see `retold.store.sqlite`), so the runs it reports are
+        those of writers that are gone, never of one still running."""
         ...
 
     def record_batch(self, run: int, batch: int, added: int, updated: int, pairs: int, last_seq: int) -> None:
@@ -275,6 +324,8 @@ class MemoryStore:
         self._finished: set[int] = set()
         self._added_by: dict[int, int] = {}
         self._vectors: dict[int, NDArray[np.float32]] = {}
+        self._near: dict[int, int] = {}
+        self._meta: dict[str, str] = {"candidate_rules": CANDIDATE_RULES}
 
     @property
     def location(self) -> str:
@@ -337,16 +388,63 @@ class MemoryStore:
     def signatures(self, seqs: Collection[int]) -> dict[int, NDArray[np.uint64]]:
         return {s: self._docs[s].signature for s in seqs if s in self._docs}
 
-    def vectors(self) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    def vectors(self) -> tuple[NDArray[np.int64], NDArray[np.float32], NDArray[np.int64]]:
         held = sorted(self._vectors)
         if not held:
-            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-        return np.asarray(held, dtype=np.int64), np.array([self._vectors[s] for s in held], dtype=np.float32)
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.int64)
+        return (
+            np.asarray(held, dtype=np.int64),
+            np.array([self._vectors[s] for s in held], dtype=np.float32),
+            np.asarray([self._near.get(s, -1) for s in held], dtype=np.int64),
+        )
+
+    def set_near(self, seqs: Sequence[int], counts: Sequence[int] | NDArray[np.int64]) -> None:
+        for s, n in zip(seqs, np.asarray(counts).tolist(), strict=True):
+            if s in self._docs:
+                self._near[s] = int(n)
+
+    def holders(self, terms: Collection[int]) -> dict[int, list[int]]:
+        return {t: sorted(self._postings[t]) for t in terms if self._postings.get(t)}
+
+    def term_vectors(self, seqs: Collection[int]) -> dict[int, tuple[NDArray[np.int64], NDArray[np.float64], float]]:
+        return {
+            s: (self._docs[s].term_keys, self._docs[s].term_weights, self._docs[s].rare_total)
+            for s in seqs
+            if s in self._docs
+        }
+
+    def common_terms(self, cap: int) -> NDArray[np.int64]:
+        return np.asarray(sorted(t for t, p in self._postings.items() if len(p) > cap), dtype=np.int64)
+
+    def pairs_among(self, seqs: Collection[int]) -> list[PairRecord]:
+        want = set(seqs)
+        return [p for k, p in sorted(self._pairs.items()) if k[0] in want and k[1] in want]
+
+    def pairs_touching(self, seqs: Collection[int]) -> list[PairRecord]:
+        want = set(seqs)
+        return [p for k, p in sorted(self._pairs.items()) if k[0] in want or k[1] in want]
+
+    def set_channels(self, updates: Sequence[tuple[int, int, tuple[Channel, ...]]]) -> None:
+        for a, b, channels in updates:
+            p = self._pairs.get((a, b))
+            if p is None:
+                continue
+            if channels:
+                self._pairs[(a, b)] = PairRecord(a, b, p.verdict, channels, p.score, p.json)
+            else:
+                del self._pairs[(a, b)]
+
+    def get_meta(self, key: str) -> str | None:
+        return self._meta.get(key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._meta[key] = value
 
     def put_vectors(self, seqs: Sequence[int], vectors: NDArray[np.float32]) -> None:
         for s, v in zip(seqs, vectors, strict=True):
             if s in self._docs:
                 self._vectors[s] = np.asarray(v, dtype=np.float32)
+                self._near[s] = -1
 
     def without_vector(self) -> list[int]:
         return sorted(set(self._docs) - set(self._vectors))
@@ -366,6 +464,7 @@ class MemoryStore:
                 self._postings.setdefault(t, {})[r.seq] = w
             if r.vector is not None:
                 self._vectors[r.seq] = np.asarray(r.vector, dtype=np.float32)
+                self._near[r.seq] = r.near
         for p in pairs:
             self._pairs[(p.a, p.b)] = p
 
@@ -377,6 +476,7 @@ class MemoryStore:
             del self._by_id[r.doc.id]
             del self._added_by[s]
             self._vectors.pop(s, None)
+            self._near.pop(s, None)
             if r.fingerprint is not None:
                 _drop(self._fp, r.fingerprint, s)
             for k in dict.fromkeys(r.band_keys.tolist()):

@@ -1,7 +1,7 @@
 """The SQLite index: schema and migrations, batched transactional writes, key lookups for candidate search, and a
 run ledger. The only module that imports `sqlite3`; every sqlite error leaves it as `retold.errors.StoreError`.
 
-Schema (version 5)::
+Schema (version 6)::
 
     meta(key PK, value)                         schema_version, config_digest, config, created, merged_below,
                                                 postings_kept
@@ -14,17 +14,21 @@ Schema (version 5)::
                                                 (total = the document's rare-term weight)
     pairs(a, b, verdict, channels, score, json) PK(a, b), index pairs_b(b); json is the pair JSON
     families(id PK, original, size, json)       recomputed from pairs on export
-    vectors(seq PK, v)                          article vectors of the vector channel (384 little-endian float32),
-                                                only when the semantic channel is on
+    vectors(seq PK, v, near)                    article vectors of the vector channel (128 little-endian float32)
+                                                with the document's count of vector neighbours (-1: not known
+                                                yet), only when the semantic channel is on
     runs(run PK, started, finished, note)       the ledger: one row per `index add`/`scan`
     batches(run, batch, added, updated, pairs, last_seq, committed)   PK(run, batch)
 
 The file runs in WAL mode with ``synchronous=NORMAL``: a killed process (Ctrl-C, kill -9) loses at most the
-batch in flight, never a committed one (a power cut may lose the last commits, never consistency). Version 1
-lacked the families table, version 2 the ``merged_below`` mark, version 3 kept one row per posting (a
-``postings`` table beside ``terms(term, df)``), version 4 the ``vectors`` table (documents indexed before it
-get their vectors at the start of the next run with the semantic channel on); `_MIGRATIONS` upgrades each in
-place.
+batch in flight, never a committed one (a power cut may lose the last commits, never consistency); so does a full
+disk (SQLITE_FULL: `StoreError` "disk full", the index opens as it was after the last commit). A new file is made
+beside its path (``<index>-new``) and linked into place whole, so a kill while it is made leaves no half-made index.
+Version 1 lacked the families table, version 2 the ``merged_below`` mark, version 3 kept one row per posting (a
+``postings`` table beside ``terms(term, df)``), version 4 the ``vectors`` table (documents indexed before it get
+their vectors at the start of the next run with the semantic channel on), version 5 the neighbour counts (an index
+without them, or without the ``candidate_rules`` meta, is brought in line with the current candidate rules at
+the start of its next run: `retold.pipeline.reconcile_index`); `_MIGRATIONS` upgrades each in place.
 
 Postings as blobs: candidate search reads every posting of every term held by at most ``max_postings`` earlier
 documents, ~10^5 postings a batch. One row per term holding its postings as a packed blob is read ~20x faster
@@ -40,14 +44,35 @@ band keys and postings of the newer documents are read from their sketches into 
 thousand documents, and when a run finishes, one transaction merges them into the keyed tables in key order
 (each page written once per merge, not once per batch) and moves the mark. Lookups answer from both, so every
 answer is the same as with all rows in the keyed tables; a kill during a merge rolls it back whole.
+
+One writer at a time: SQLite locks the file per transaction only, so two `index add` runs would interleave their
+batches and each would take the other's open run for an interrupted one. A store takes the writer lock before its
+first write (creating the file, a migration, `begin_run`, a transaction) and holds it until it is closed: an
+exclusive `flock` on the sidecar file ``<index>-lock`` beside the resolved path, holding the pid, start time and run
+note of the holder for the messages of waiting writers, and removed on release. A second writer waits for it (saying
+so once through ``on_wait``), or fails with `StoreError` after ``lock_timeout`` seconds; the kernel drops the lock of
+a killed process, so a run is called interrupted only when no live writer holds it. Readers never take it: WAL
+readers see the last committed batch while a writer runs.
+
+Opening never writes to a file it has not recognised: the file is first inspected through a read-only connection
+(header and size, tables, schema version, configuration), so a text file, an image, a truncated copy, another
+program's database or an empty file is refused with `StoreError` and left byte-for-byte as it was. A store opened
+with ``readonly=True`` (``mode=ro``) never writes, migrates or backfills; in a folder it may not write to (no
+``-shm`` file can be made) it reads the file as ``immutable`` when no ``-wal`` file holds uncheckpointed commits,
+which is exact as long as no process of another user writes to the index while it is open.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
+import logging
 import os
 import sqlite3
+import sys
+import threading
+import time
 from array import array
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -57,13 +82,13 @@ from typing import ParamSpec, TypeVar, cast
 import numpy as np
 from numpy.typing import NDArray
 
-from retold.errors import StoreError
+from retold.errors import ConfigError, StoreError
 from retold.model import Channel, Document, VerdictName
-from retold.store.base import DocRecord, DocRow, PairRecord, RunState, StoredDoc, TermPostings, now
+from retold.store.base import CANDIDATE_RULES, DocRecord, DocRow, PairRecord, RunState, StoredDoc, TermPostings, now
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _POSTINGS_V3 = """CREATE TABLE postings (term INTEGER NOT NULL, seq INTEGER NOT NULL, weight REAL NOT NULL,
         total REAL NOT NULL, PRIMARY KEY (term, seq)) WITHOUT ROWID"""
@@ -100,7 +125,8 @@ _FAMILIES = (
     "CREATE TABLE families (id TEXT PRIMARY KEY, original TEXT NOT NULL, size INTEGER NOT NULL, json TEXT NOT NULL)"
 )
 
-_VECTORS = "CREATE TABLE vectors (seq INTEGER PRIMARY KEY, v BLOB NOT NULL)"
+_VECTORS_V5 = "CREATE TABLE vectors (seq INTEGER PRIMARY KEY, v BLOB NOT NULL)"
+_VECTORS = "CREATE TABLE vectors (seq INTEGER PRIMARY KEY, v BLOB NOT NULL, near INTEGER NOT NULL DEFAULT -1)"
 SCHEMA: tuple[str, ...] = (*_TABLES, _TERMS, _FAMILIES, _VECTORS)
 """The current schema, as created in a new file."""
 
@@ -117,7 +143,16 @@ SCHEMA_V3: tuple[str, ...] = SCHEMA_V2
 SCHEMA_V4: tuple[str, ...] = (*_TABLES, _TERMS, _FAMILIES)
 """Version 4 (no ``vectors`` table); kept to test the migration."""
 
-_MIGRATIONS: dict[int, tuple[str, ...]] = {1: (_FAMILIES,), 2: (_MERGED_ALL,), 3: (), 4: (_VECTORS,)}
+SCHEMA_V5: tuple[str, ...] = (*_TABLES, _TERMS, _FAMILIES, _VECTORS_V5)
+"""Version 5 (no neighbour counts); kept to test the migration."""
+
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (_FAMILIES,),
+    2: (_MERGED_ALL,),
+    3: (),
+    4: (_VECTORS_V5,),
+    5: ("ALTER TABLE vectors ADD COLUMN near INTEGER NOT NULL DEFAULT -1",),
+}
 """Statements that take a file from version ``v`` to ``v + 1`` (3 -> 4 also runs `_postings_to_blobs`)."""
 
 _BUSY_MS = 10_000
@@ -125,10 +160,18 @@ _MERGE_DOCS = (4096, 32768)
 """Merge the staged documents once they number a quarter of the merged ones, within these bounds: a merge
 rewrites about every page of the keyed tables, so merging after a fixed fraction keeps the cost per document
 flat; the upper bound caps the memory of the staged rows (~10 KB per document)."""
+MERGE_DOCS_ENV = "RETOLD_MERGE_DOCS"
+"""Environment variable overriding `_MERGE_DOCS` as ``LO,HI`` (tests use ``1,1`` to merge after every batch)."""
+_IDS_PER_STATEMENT = 500
+"""Document ids bound per lookup statement (well below SQLite's limit of 32766 parameters)."""
+_NEEDED = frozenset({"meta", "docs", "sketches", "bands", "terms", "pairs", "runs", "batches"})
+"""Tables every version of the schema has."""
 _POSTING = np.dtype([("seq", "<i8"), ("weight", "<f8"), ("total", "<f8")])
 """One posting in a term's blob (24 bytes, little-endian)."""
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
+
+_log = logging.getLogger("retold.store")
 
 
 def _mapped(fn: Callable[_P, _R]) -> Callable[_P, _R]:
@@ -141,17 +184,228 @@ def _mapped(fn: Callable[_P, _R]) -> Callable[_P, _R]:
         except sqlite3.Error as exc:
             store = cast("SqliteStore", args[0])
             raise StoreError(_describe(store.location, exc)) from exc
+        except UnicodeEncodeError as exc:
+            store = cast("SqliteStore", args[0])
+            raise StoreError(f"{store.location}: text that is not valid Unicode cannot be stored ({exc})") from exc
 
     return wrapper
 
 
 def _describe(path: str, exc: sqlite3.Error) -> str:
     msg = str(exc)
-    if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in msg or "malformed" in msg):
+    name = str(getattr(exc, "sqlite_errorname", ""))
+    if name == "SQLITE_FULL" or "disk is full" in msg:
+        return (
+            f"{path}: disk full ({msg}); the transaction in flight was rolled back and every committed batch is "
+            "kept: free some space and run the same command again to resume"
+        )
+    if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")) or "not a database" in msg or "malformed" in msg:
         return f"{path}: not a readable retold index ({msg}); the file is corrupt or of another kind"
-    if "locked" in msg or "busy" in msg:
-        return f"{path}: the index is busy ({msg}); is another retold process writing to it?"
+    if name.startswith("SQLITE_READONLY") or "readonly database" in msg:
+        return f"{path}: cannot write to the index ({msg}); the file or its folder is read-only"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in msg or "busy" in msg:
+        return f"{path}: the index is busy ({msg}); is another program writing to it?"
+    if name.startswith("SQLITE_IOERR"):
+        return f"{path}: disk I/O error ({name}: {msg}); committed batches are kept"
     return f"{path}: {msg}"
+
+
+def _merge_docs_default() -> tuple[int, int]:
+    raw = os.environ.get(MERGE_DOCS_ENV)
+    if not raw:
+        return _MERGE_DOCS
+    try:
+        lo, hi = (int(x) for x in raw.split(","))
+    except ValueError:
+        raise ConfigError(f"{MERGE_DOCS_ENV}={raw!r}: expected two integers LO,HI") from None
+    if not 1 <= lo <= hi:
+        raise ConfigError(f"{MERGE_DOCS_ENV}={raw!r}: expected 1 <= LO <= HI")
+    return lo, hi
+
+
+def _header_problem(path: Path) -> str | None:
+    """Why `path` (not empty) cannot be a whole SQLite database, from its 100-byte header and its size; None when
+    it may be one. Checked before SQLite opens it, so that a truncated copy is refused rather than written to."""
+    with open(path, "rb") as fh:
+        head = fh.read(100)
+    if len(head) < 100 or not head.startswith(b"SQLite format 3\x00"):
+        return "not an SQLite database"
+    page = int.from_bytes(head[16:18], "big")
+    page = 65536 if page == 1 else page
+    if page < 512 or page & (page - 1):
+        return "not an SQLite database (bad page size in the header)"
+    pages = int.from_bytes(head[28:32], "big")
+    # The page count in the header is valid when the change counters agree (SQLite >= 3.7). A -wal file with
+    # commits may hold pages past the end of the main file (a checkpoint cut short), so size is judged without one.
+    wal = Path(f"{path}-wal")
+    size = path.stat().st_size
+    if pages and head[24:28] == head[92:96] and size < pages * page and not (wal.exists() and wal.stat().st_size):
+        return f"truncated: {size:,} bytes, its header says {pages * page:,}"
+    return None
+
+
+_HELD: dict[str, int] = {}
+"""Writer locks held by the stores of this process (lock file -> thread): a second `flock` of the same file from
+this process would wait for itself, so stores of one process queue here first."""
+_HELD_CHANGED = threading.Condition()
+
+
+def _try_flock(fd: int) -> bool:
+    if sys.platform == "win32":
+        return True  # no flock: there only the stores of one process exclude each other
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+class _WriterLock:
+    """The exclusive right to write one index: `flock` on ``<index>-lock`` between processes, `_HELD` between the
+    stores of one process. Waits `timeout` seconds at most (None: as long as it takes), telling `on_wait` once."""
+
+    def __init__(self, db: Path, timeout: float | None, on_wait: Callable[[str], None] | None) -> None:
+        self.db = db
+        # Beside the resolved path: two paths to one index (a symlink, ./x and x) must meet at one lock file.
+        self.path = Path(f"{os.path.realpath(db)}-lock")
+        self.timeout = timeout
+        self.on_wait = on_wait
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self, note: str) -> None:
+        if self._fd is not None:
+            return
+        key = str(self.path)
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        told = False
+        with _HELD_CHANGED:
+            while key in _HELD:
+                if _HELD[key] == threading.get_ident():
+                    raise StoreError(
+                        f"{self.db}: another open store of this thread is writing to this index; close it first"
+                    )
+                told = self._waiting("another store of this process", told, deadline)
+                _HELD_CHANGED.wait(self._left(deadline, 1.0))
+            _HELD[key] = threading.get_ident()
+        try:
+            self._fd = self._lock_file(note, told, deadline)
+        except BaseException:
+            self._forget()
+            raise
+
+    def _lock_file(self, note: str, told: bool, deadline: float | None) -> int:
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+        while True:
+            try:
+                fd = os.open(self.path, flags, 0o644)
+            except OSError as exc:
+                hint = ""
+                if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                    hint = "; is the folder read-only? (a read-only index can be queried, not written)"
+                raise StoreError(
+                    f"{self.db}: cannot open the writer lock {self.path} ({exc.strerror or exc}){hint}"
+                ) from exc
+            try:
+                # Polled, not a blocking flock: a blocking call could not give up at the deadline.
+                while not _try_flock(fd):
+                    told = self._waiting(self._holder(fd), told, deadline)
+                    time.sleep(self._left(deadline, 0.1))
+                if self._current(fd):
+                    break
+            except BaseException:
+                os.close(fd)
+                raise
+            os.close(fd)  # the holder removed that file on release: lock the one now at the path
+        self._label(fd, note)
+        return fd
+
+    def label(self, note: str) -> None:
+        """Tell waiting writers what the holder now does (e.g. the run it began)."""
+        if self._fd is not None:
+            self._label(self._fd, note)
+
+    @staticmethod
+    def _label(fd: int, note: str) -> None:
+        info = {"pid": os.getpid(), "since": now(), "note": note}
+        try:
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, (json.dumps(info) + "\n").encode())
+        except OSError:
+            pass  # only for the messages of waiting writers (a full disk must not stop the run here)
+
+    def _current(self, fd: int) -> bool:
+        """Whether the locked file is still the one at the path (a releasing holder unlinks it)."""
+        try:
+            st = os.stat(self.path, follow_symlinks=False)
+        except FileNotFoundError:
+            return False
+        held = os.fstat(fd)
+        return (st.st_dev, st.st_ino) == (held.st_dev, held.st_ino)
+
+    def _waiting(self, holder: str, told: bool, deadline: float | None) -> bool:
+        if deadline is not None and time.monotonic() >= deadline:
+            raise StoreError(
+                f"{self.db}: {holder} is writing to this index; gave up waiting after {self.timeout:g} s "
+                "(run this again once it has finished)"
+            )
+        if not told:
+            msg = f"{self.db}: {holder} is writing to this index; waiting for it to finish (one writer at a time)"
+            if self.on_wait is not None:
+                self.on_wait(msg)
+            else:
+                _log.warning("%s", msg)
+        return True
+
+    @staticmethod
+    def _left(deadline: float | None, most: float) -> float:
+        return most if deadline is None else max(0.0, min(most, deadline - time.monotonic()))
+
+    @staticmethod
+    def _holder(fd: int) -> str:
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            info = json.loads(os.read(fd, 4096) or b"{}")
+        except (OSError, ValueError):
+            info = None
+        if not isinstance(info, dict) or "pid" not in info:
+            return "another retold process"
+        return f"another retold process (pid {info['pid']}, since {info.get('since')}: {info.get('note')})"
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            # Removed while still held, so no file is left behind; a writer that opened it meanwhile sees that
+            # it no longer is the file at the path (`_current`) and locks a new one.
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+            os.close(fd)  # drops the flock
+        finally:
+            self._forget()
+
+    def _forget(self) -> None:
+        with _HELD_CHANGED:
+            _HELD.pop(str(self.path), None)
+            _HELD_CHANGED.notify_all()
+
+
+def _storable(text: str) -> bool:
+    """Whether SQLite can take the string: UTF-8 has no lone surrogates ("\\ud800" in JSON decodes to one)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _blob(arr: NDArray[np.generic], dtype: str) -> bytes:
@@ -239,13 +493,20 @@ class SqliteStore:
         config_json: The configuration as JSON, kept in the file for reference.
         create: Create the file when it is missing (else a missing file is an error).
         merge_docs: Merge staged documents into the keyed tables once they number a quarter of the merged ones,
-            at least ``merge_docs[0]`` and at most ``merge_docs[1]`` (see the module docstring).
+            at least ``merge_docs[0]`` and at most ``merge_docs[1]`` (see the module docstring; default
+            ``$RETOLD_MERGE_DOCS`` as ``LO,HI``, else (4096, 32768)).
         keep_postings: Postings kept per term (0 = all); `postings` then answers for caps below it. Used when
             the file is made (or migrated from version 3); an existing file keeps its own.
+        readonly: Open without write access (``mode=ro``): every write raises `StoreError`; an index of an
+            older schema is refused rather than migrated.
+        lock_timeout: Seconds to wait for the writer lock while another process writes to the index (None: as
+            long as it takes; 0: fail at once).
+        on_wait: Told once (a sentence naming the index and the holder) when a write has to wait for the lock;
+            default: a warning on the ``retold.store`` logger.
 
     Raises:
-        StoreError: Missing file (with ``create=False``), not a retold index, corrupt, made with another
-            configuration or by a newer retold.
+        StoreError: Missing file (with ``create=False``), not a retold index, corrupt, truncated, empty, made
+            with another configuration or by a newer retold; another writer held the lock past `lock_timeout`.
 
     Example:
         >>> store = SqliteStore("index.sqlite", "abc123", "{}", create=True)  # doctest: +SKIP
@@ -258,28 +519,38 @@ class SqliteStore:
         config_json: str,
         *,
         create: bool,
-        merge_docs: tuple[int, int] = _MERGE_DOCS,
+        merge_docs: tuple[int, int] | None = None,
         keep_postings: int = 0,
+        readonly: bool = False,
+        lock_timeout: float | None = None,
+        on_wait: Callable[[str], None] | None = None,
     ) -> None:
         if keep_postings < 0:
             raise ValueError(f"keep_postings must be >= 0, got {keep_postings}")
+        if readonly and create:
+            raise ValueError("a read-only store cannot create its file")
+        if lock_timeout is not None and lock_timeout < 0:
+            raise ValueError(f"lock_timeout must be >= 0 or None, got {lock_timeout}")
         self._path = Path(path)
         self._keep = keep_postings
+        self._readonly = readonly
         self._conn: sqlite3.Connection | None = None
         self._staged: _Staged | None = None
         self._data_version = -1
-        self._merge_docs = merge_docs
-        if not create and not self._path.exists():
-            raise StoreError(f"{self._path}: no index there (create one with `retold index add CORPUS --db FILE`)")
-        if self._path.exists() and self._path.is_dir():
-            raise StoreError(f"{self._path}: is a folder, not an index file")
+        self._merge_docs = merge_docs if merge_docs is not None else _merge_docs_default()
+        self._lock = _WriterLock(self._path, lock_timeout, on_wait)
         try:
-            self._conn = sqlite3.connect(self._path, isolation_level=None, timeout=_BUSY_MS / 1000)
-            self._setup(config_digest, config_json, create)
+            if readonly:
+                self._inspect(config_digest).close()
+                self._conn = self._connect_ro()
+                self._conn.execute("PRAGMA query_only = ON")
+                self._tune()
+            else:
+                self._open(config_digest, config_json, create)
         except sqlite3.Error as exc:
             self.close()
             raise StoreError(_describe(str(self._path), exc)) from exc
-        except StoreError:
+        except BaseException:
             self.close()
             raise
 
@@ -290,57 +561,173 @@ class SqliteStore:
         return str(self._path)
 
     @property
+    def readonly(self) -> bool:
+        """Opened with ``readonly=True``: every write raises `StoreError`."""
+        return self._readonly
+
+    @property
     def conn(self) -> sqlite3.Connection:
         if self._conn is None:
             raise StoreError(f"{self._path}: the index is closed")
         return self._conn
 
-    def _setup(self, digest: str, config_json: str, create: bool) -> None:
-        c = self.conn
-        c.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
-        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not tables:
+    def _open(self, digest: str, config_json: str, create: bool) -> None:
+        """Open for writing: create a missing file, else inspect it read-only before the first write."""
+        if not self._path.exists():
             if not create:
-                raise StoreError(f"{self._path}: empty file, not a retold index")
-            self._create(digest, config_json)
-        elif "meta" not in tables:
-            raise StoreError(f"{self._path}: an SQLite file, but not a retold index (no meta table)")
-        mode = c.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise StoreError(f"{self._path}: cannot switch the index to WAL mode (got {mode!r})")
-        c.execute("PRAGMA synchronous = NORMAL")
+                raise StoreError(f"{self._path}: no index there (create one with `retold index add CORPUS --db FILE`)")
+            if not self._path.parent.is_dir():
+                raise StoreError(f"{self._path}: no folder {self._path.parent} to make the index in")
+            # Under the lock: another writer may be creating it right now.
+            self._lock.acquire("create the index")
+            if not self._path.exists():
+                self._create(digest, config_json)
+        self._inspect(digest).close()
+        self._conn = self._connect("rw")
+        self._tune()
+        version = int(self.meta().get("schema_version", "0"))
+        if version < SCHEMA_VERSION:
+            self._migrate()
+        self._keep = int(self.meta().get("postings_kept", "0"))
+
+    def _connect(self, mode: str, *, immutable: bool = False) -> sqlite3.Connection:
+        # A URI with an explicit mode: "rw" never creates a file that vanished since it was looked at.
+        uri = f"{self._path.absolute().as_uri()}?mode={mode}" + ("&immutable=1" if immutable else "")
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=_BUSY_MS / 1000)
+        conn.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
+        return conn
+
+    def _connect_ro(self) -> sqlite3.Connection:
+        """The connection of a read-only store. A WAL file needs its ``-shm`` file: where none exists and the
+        folder cannot take one, the file is read as immutable, which is exact only when no ``-wal`` file holds
+        commits that are not yet in the main file (else refused: only a writer can recover them)."""
+        conn = self._connect("ro")
+        try:
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            name = str(getattr(exc, "sqlite_errorname", ""))
+            if not name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
+                raise
+            if self._wal_commits():
+                raise StoreError(
+                    f"{self._path}: cannot be read without write access: {self._path.name}-wal holds commits not "
+                    "yet in the index file and the folder is read-only; open it once where it can be written "
+                    "(e.g. `retold index add` with no new documents, or a copy of both files)"
+                ) from exc
+            conn = self._connect("ro", immutable=True)
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return conn
+
+    def _wal_commits(self) -> bool:
+        """Whether a ``-wal`` file beside the index may hold commits (it exists and is not empty)."""
+        wal = Path(f"{self._path}-wal")
+        return wal.exists() and wal.stat().st_size > 0
+
+    def _inspect(self, digest: str) -> sqlite3.Connection:
+        """Check that the file is a retold index of this configuration through a read-only connection (so that
+        nothing is written to a file that is not one) and return that connection.
+
+        Raises:
+            StoreError: The file is not a usable index.
+        """
+        p = self._path
+        if p.is_dir():
+            raise StoreError(f"{p}: is a folder, not an index file")
+        if not p.exists():
+            raise StoreError(f"{p}: no index there (create one with `retold index add CORPUS --db FILE`)")
+        if not p.is_file():
+            raise StoreError(f"{p}: not a regular file, not an index")
+        wal = self._wal_commits()
+        if p.stat().st_size == 0 and not wal:
+            raise StoreError(f"{p}: empty file, not a retold index (delete it, or name another file, to make one)")
+        problem = _header_problem(p) if p.stat().st_size else None
+        if problem is not None:
+            raise StoreError(f"{p}: not a readable retold index ({problem}); the file is corrupt or of another kind")
+        # Without a -wal file the main file holds every commit: read it as immutable, which makes no -wal or -shm
+        # file beside one that may not be an index (a reader without write access could not remove them).
+        conn = self._connect_ro() if wal else self._connect("ro", immutable=True)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not tables:
+                raise StoreError(f"{p}: an SQLite file holding no tables, not a retold index")
+            missing = sorted(_NEEDED - tables)
+            if missing:
+                raise StoreError(f"{p}: an SQLite file, but not a retold index (no {', '.join(missing)} table)")
+            try:
+                meta = {str(k): str(v) for k, v in conn.execute("SELECT key, value FROM meta")}
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"{p}: an SQLite file, but not a retold index (its meta table: {exc})") from exc
+            try:
+                version = int(meta.get("schema_version", "0"))
+            except ValueError:
+                version = 0
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{p}: index schema version {version} is newer than this retold supports ({SCHEMA_VERSION}); "
+                    "upgrade retold"
+                )
+            if version < 1:
+                raise StoreError(f"{p}: not a retold index (no schema version)")
+            if version < SCHEMA_VERSION and self._readonly:
+                raise StoreError(
+                    f"{p}: index schema version {version} needs an upgrade to {SCHEMA_VERSION}, which writes to it; "
+                    "open it once for writing (e.g. `retold index add` with no new documents)"
+                )
+            stored = meta.get("config_digest")
+            if stored != digest:
+                raise StoreError(
+                    f"{p}: index built with configuration {stored}, this run uses {digest}; "
+                    "use another --db file or the configuration the index was built with (e.g. the same --semantic "
+                    "setting; with --semantic auto, whether the semantic packages are installed counts too)"
+                )
+            if self._readonly:
+                self._keep = int(meta.get("postings_kept", "0"))
+            # Reading the last row of each big table reads the right edge of its B-tree: a file damaged past
+            # its header shows here, at open, rather than in the middle of a run.
+            for table, key in (("docs", "seq"), ("sketches", "seq"), ("pairs", "a DESC, b")):
+                conn.execute(f"SELECT * FROM {table} ORDER BY {key} DESC LIMIT 1").fetchall()
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _tune(self) -> None:
+        c = self.conn
         c.execute("PRAGMA cache_size = -65536")
         c.execute("PRAGMA temp_store = MEMORY")
+        if self._readonly:
+            return
+        mode = c.execute("PRAGMA journal_mode").fetchone()[0]
+        if str(mode).lower() != "wal":
+            mode = c.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(f"{self._path}: cannot switch the index to WAL mode (got {mode!r})")
+        c.execute("PRAGMA synchronous = NORMAL")
         # Checkpoint the WAL every 64 MiB rather than every 4 MiB: each checkpoint syncs the file, and a batch
         # writes a few MiB.
         c.execute("PRAGMA wal_autocheckpoint = 16384")
-        meta = self.meta()
-        version = int(meta.get("schema_version", "0"))
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self._path}: index schema version {version} is newer than this retold supports "
-                f"({SCHEMA_VERSION}); upgrade retold"
-            )
-        if version < 1:
-            raise StoreError(f"{self._path}: not a retold index (no schema version)")
-        if version < SCHEMA_VERSION:
-            self._migrate(version)
-        self._keep = int(self.meta().get("postings_kept", "0"))
-        stored = meta.get("config_digest")
-        if stored != digest:
-            raise StoreError(
-                f"{self._path}: index built with configuration {stored}, this run uses {digest}; "
-                "use another --db file or the configuration the index was built with (e.g. the same --semantic "
-                "setting; with --semantic auto, whether the semantic packages are installed counts too)"
-            )
+
+    def _writing(self, note: str = "write to the index") -> None:
+        """Refuse writes to a read-only store; take the writer lock before the first write (see the module
+        docstring)."""
+        if self._readonly:
+            raise StoreError(f"{self._path}: opened read-only; cannot {note}")
+        self._lock.acquire(note)
 
     def _create(self, digest: str, config_json: str) -> None:
-        c = self.conn
-        c.execute("BEGIN IMMEDIATE")
+        """Make the index beside its path and link it into place whole (call with the lock held): a kill while
+        it is being made leaves no half-made file at the path, and an existing file is never replaced."""
+        tmp = Path(f"{self._path}-new")
+        for leftover in (tmp, *(Path(f"{tmp}{x}") for x in ("-wal", "-shm", "-journal"))):
+            leftover.unlink(missing_ok=True)  # of a writer killed while making it (the lock is held)
+        conn = sqlite3.connect(tmp, isolation_level=None)
         try:
+            conn.execute("BEGIN IMMEDIATE")
             for stmt in SCHEMA:
-                c.execute(stmt)
-            c.executemany(
+                conn.execute(stmt)
+            conn.executemany(
                 "INSERT INTO meta(key, value) VALUES (?, ?)",
                 [
                     ("schema_version", str(SCHEMA_VERSION)),
@@ -349,17 +736,33 @@ class SqliteStore:
                     ("created", now()),
                     ("merged_below", "0"),
                     ("postings_kept", str(self._keep)),
+                    ("candidate_rules", CANDIDATE_RULES),
                 ],
             )
-            c.execute("COMMIT")
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
+            conn.execute("COMMIT")
+            conn.execute("PRAGMA journal_mode = WAL")
+        finally:
+            conn.close()
+        try:
+            try:
+                os.link(tmp, self._path)  # fails if a file appeared at the path meanwhile
+            except FileExistsError:
+                raise StoreError(f"{self._path}: a file appeared there while the index was being made") from None
+            except OSError:
+                if self._path.exists():  # a file system without hard links: move it, never over a file
+                    raise StoreError(f"{self._path}: a file appeared there while the index was being made") from None
+                os.rename(tmp, self._path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
-    def _migrate(self, version: int) -> None:
+    def _migrate(self) -> None:
+        self._writing("upgrade the index schema")
         c = self.conn
         c.execute("BEGIN IMMEDIATE")
         try:
+            # Read again under the lock: another writer may have upgraded the file since it was inspected.
+            row = c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(row[0])
             for v in range(version, SCHEMA_VERSION):
                 for stmt in _MIGRATIONS[v]:
                     c.execute(stmt)
@@ -368,7 +771,8 @@ class SqliteStore:
             c.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
             c.execute("COMMIT")
         except BaseException:
-            c.execute("ROLLBACK")
+            if c.in_transaction:
+                c.execute("ROLLBACK")
             raise
 
     def _postings_to_blobs(self) -> None:
@@ -395,11 +799,15 @@ class SqliteStore:
         return str(self.conn.execute("PRAGMA journal_mode").fetchone()[0])
 
     def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            finally:
-                self._conn = None
+        """Close the file, then release the writer lock (after the checkpoint that closing may run)."""
+        try:
+            if self._conn is not None:
+                try:
+                    self._conn.close()
+                finally:
+                    self._conn = None
+        finally:
+            self._lock.release()
 
     def __enter__(self) -> SqliteStore:
         return self
@@ -412,6 +820,7 @@ class SqliteStore:
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         c = self.conn
+        self._writing()
         try:
             c.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
@@ -560,12 +969,19 @@ class SqliteStore:
 
     @_mapped
     def lookup(self, ids: Collection[str]) -> dict[str, StoredDoc]:
-        rows = self.conn.execute(
-            "SELECT d.id, d.seq, d.text_hash, d.run, d.origin FROM json_each(?) AS j "
-            "CROSS JOIN docs AS d ON d.id = j.value",
-            (json.dumps(list(ids)),),
-        )
-        return {str(i): StoredDoc(int(s), str(h), int(r), o) for i, s, h, r, o in rows}
+        # Ids are bound as parameters, not passed through `json_each` like the integer keys: SQLite's JSON
+        # functions cut a string at an escaped NUL ("a\u0000b" -> "a"), which found the wrong document, or none.
+        # An id that is not valid Unicode (a lone surrogate) cannot be stored, so it is not there.
+        wanted = [i for i in dict.fromkeys(ids) if _storable(i)]
+        out: dict[str, StoredDoc] = {}
+        for k in range(0, len(wanted), _IDS_PER_STATEMENT):
+            chunk = wanted[k : k + _IDS_PER_STATEMENT]
+            rows = self.conn.execute(
+                f"SELECT id, seq, text_hash, run, origin FROM docs WHERE id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            out.update({str(i): StoredDoc(int(s), str(h), int(r), o) for i, s, h, r, o in rows})
+        return out
 
     @_mapped
     def documents(self, seqs: Collection[int]) -> dict[int, Document]:
@@ -660,23 +1076,130 @@ class SqliteStore:
         return {int(s): np.frombuffer(b, dtype="<u8").astype(np.uint64) for s, b in rows}
 
     @_mapped
-    def vectors(self) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    def vectors(self) -> tuple[NDArray[np.int64], NDArray[np.float32], NDArray[np.int64]]:
         seqs: list[int] = []
+        near: list[int] = []
         buf = bytearray()
-        for s, v in self.conn.execute("SELECT seq, v FROM vectors ORDER BY seq"):
+        for s, v, n in self.conn.execute("SELECT seq, v, near FROM vectors ORDER BY seq"):
             seqs.append(int(s))
+            near.append(int(n))
             buf += v
         if not seqs:
-            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.int64)
         vecs = np.frombuffer(bytes(buf), dtype="<f4").astype(np.float32)
-        return np.asarray(seqs, dtype=np.int64), vecs.reshape(len(seqs), -1)
+        return np.asarray(seqs, dtype=np.int64), vecs.reshape(len(seqs), -1), np.asarray(near, dtype=np.int64)
 
     @_mapped
     def put_vectors(self, seqs: Sequence[int], vectors: NDArray[np.float32]) -> None:
+        self._writing()
         self.conn.executemany(
-            "INSERT OR REPLACE INTO vectors(seq, v) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM docs WHERE seq = ?)",
+            "INSERT OR REPLACE INTO vectors(seq, v, near) SELECT ?, ?, -1 "
+            "WHERE EXISTS (SELECT 1 FROM docs WHERE seq = ?)",
             [(int(s), _blob(v, "<f4"), int(s)) for s, v in zip(seqs, vectors, strict=True)],
         )
+
+    @_mapped
+    def set_near(self, seqs: Sequence[int], counts: Sequence[int] | NDArray[np.int64]) -> None:
+        self._writing()
+        self.conn.executemany(
+            "UPDATE vectors SET near = ? WHERE seq = ?",
+            [(int(n), int(s)) for s, n in zip(seqs, np.asarray(counts).tolist(), strict=True)],
+        )
+
+    @_mapped
+    def holders(self, terms: Collection[int]) -> dict[int, list[int]]:
+        staged = self._stage()
+        wanted = sorted(set(terms))
+        out: dict[int, list[int]] = {}
+        for t, posts in self.conn.execute(
+            "SELECT t.term, t.posts FROM json_each(?) AS j CROSS JOIN terms AS t ON t.term = j.value", (_ids(wanted),)
+        ):
+            out[int(t)] = np.frombuffer(posts, dtype=_POSTING)["seq"].astype(np.int64).tolist()
+        for t in wanted:
+            if t in staged.posts:
+                _, sp = staged.postings([t])
+                out.setdefault(t, []).extend(sp["seq"].astype(np.int64).tolist())
+        return {t: sorted(seqs) for t, seqs in out.items() if seqs}
+
+    @_mapped
+    def term_vectors(self, seqs: Collection[int]) -> dict[int, tuple[NDArray[np.int64], NDArray[np.float64], float]]:
+        rows = self.conn.execute(
+            "SELECT s.seq, s.term_keys, s.term_weights, d.rare_total FROM json_each(?) AS j "
+            "CROSS JOIN sketches AS s ON s.seq = j.value JOIN docs AS d ON d.seq = s.seq",
+            (_ids(sorted(set(seqs))),),
+        )
+        return {
+            int(s): (
+                np.frombuffer(k, dtype="<i8").astype(np.int64),
+                np.frombuffer(w, dtype="<f8").astype(np.float64),
+                float(tot),
+            )
+            for s, k, w, tot in rows
+        }
+
+    @_mapped
+    def common_terms(self, cap: int) -> NDArray[np.int64]:
+        staged = self._stage()
+        df: dict[int, int] = {int(t): int(n) for t, n in self.conn.execute("SELECT term, df FROM terms")}
+        for t, rows in staged.posts.items():
+            df[t] = df.get(t, 0) + len(rows)
+        return np.asarray(sorted(t for t, n in df.items() if n > cap), dtype=np.int64)
+
+    _PAIR_COLUMNS = "SELECT a, b, verdict, channels, score, json FROM pairs"
+
+    @staticmethod
+    def _pair(row: tuple[object, ...]) -> PairRecord:
+        a, b, verdict, channels, score, js = row
+        return PairRecord(
+            int(cast(int, a)),
+            int(cast(int, b)),
+            cast(VerdictName, verdict),
+            tuple(cast(Channel, x) for x in str(channels).split(",") if x),
+            float(cast(float, score)),
+            str(js),
+        )
+
+    @_mapped
+    def pairs_among(self, seqs: Collection[int]) -> list[PairRecord]:
+        ids = _ids(sorted(set(seqs)))
+        rows = self.conn.execute(
+            f"{self._PAIR_COLUMNS} WHERE a IN (SELECT value FROM json_each(?)) "
+            "AND b IN (SELECT value FROM json_each(?)) ORDER BY a, b",
+            (ids, ids),
+        )
+        return [self._pair(r) for r in rows]
+
+    @_mapped
+    def pairs_touching(self, seqs: Collection[int]) -> list[PairRecord]:
+        ids = _ids(sorted(set(seqs)))
+        rows = self.conn.execute(
+            f"{self._PAIR_COLUMNS} WHERE a IN (SELECT value FROM json_each(?)) UNION "
+            f"{self._PAIR_COLUMNS} WHERE b IN (SELECT value FROM json_each(?)) ORDER BY a, b",
+            (ids, ids),
+        )
+        return [self._pair(r) for r in rows]
+
+    @_mapped
+    def set_channels(self, updates: Sequence[tuple[int, int, tuple[Channel, ...]]]) -> None:
+        if not updates:
+            return
+        self._writing()
+        c = self.conn
+        c.executemany(
+            "UPDATE pairs SET channels = ? WHERE a = ? AND b = ?",
+            [(",".join(ch), int(a), int(b)) for a, b, ch in updates if ch],
+        )
+        c.executemany("DELETE FROM pairs WHERE a = ? AND b = ?", [(int(a), int(b)) for a, b, ch in updates if not ch])
+
+    @_mapped
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    @_mapped
+    def set_meta(self, key: str, value: str) -> None:
+        self._writing()
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
     @_mapped
     def without_vector(self) -> list[int]:
@@ -721,6 +1244,20 @@ class SqliteStore:
 
     @_mapped
     def add(self, docs: Sequence[DocRecord], pairs: Sequence[PairRecord]) -> None:
+        self._writing()
+        try:
+            self._add(docs, pairs)
+        except UnicodeEncodeError:
+            for r in docs:
+                fields = (r.doc.id, r.doc.text, r.doc.date, r.doc.title, r.doc.source, r.doc.url, r.doc.origin)
+                if not all(_storable(x) for x in fields if x is not None):
+                    raise StoreError(
+                        f"{self._path}: document {r.doc.id!r} holds text that is not valid Unicode (a lone "
+                        "surrogate, e.g. from a JSON \\ud800 escape); it cannot be stored"
+                    ) from None
+            raise
+
+    def _add(self, docs: Sequence[DocRecord], pairs: Sequence[PairRecord]) -> None:
         c = self.conn
         staged = self._stage()  # before the sketches are written: it would read them
         run = self._current_run()
@@ -777,8 +1314,8 @@ class SqliteStore:
                 if s >= staged.below:
                     staged.add(s, b, t, w, tot)
         c.executemany(
-            "INSERT INTO vectors(seq, v) VALUES (?, ?)",
-            [(r.seq, _blob(r.vector, "<f4")) for r in docs if r.vector is not None],
+            "INSERT INTO vectors(seq, v, near) VALUES (?, ?, ?)",
+            [(r.seq, _blob(r.vector, "<f4"), int(r.near)) for r in docs if r.vector is not None],
         )
         c.executemany(
             "INSERT INTO pairs(a, b, verdict, channels, score, json) VALUES (?, ?, ?, ?, ?, ?)",
@@ -787,6 +1324,7 @@ class SqliteStore:
 
     @_mapped
     def delete(self, seqs: Collection[int]) -> None:
+        self._writing()
         c = self.conn
         below = self._stage().below
         self._staged = None  # reread without the deleted documents
@@ -852,6 +1390,7 @@ class SqliteStore:
 
     @_mapped
     def replace_families(self, families: Sequence[tuple[str, str, int, str]]) -> None:
+        self._writing()
         c = self.conn
         c.execute("DELETE FROM families")
         c.executemany("INSERT INTO families(id, original, size, json) VALUES (?, ?, ?, ?)", families)
@@ -864,6 +1403,10 @@ class SqliteStore:
 
     @_mapped
     def begin_run(self, note: str) -> RunState:
+        """Open a run in the ledger. Takes the writer lock first (waiting while another process writes), so the
+        unfinished runs it reports are those of writers that died, never of one still running."""
+        self._writing(note)
+        self._lock.label(note)
         with self._transaction():
             c = self.conn
             interrupted = tuple(
@@ -879,6 +1422,7 @@ class SqliteStore:
 
     @_mapped
     def record_batch(self, run: int, batch: int, added: int, updated: int, pairs: int, last_seq: int) -> None:
+        self._writing()
         self.conn.execute(
             "INSERT INTO batches(run, batch, added, updated, pairs, last_seq, committed) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (run, batch, added, updated, pairs, last_seq, now()),

@@ -41,7 +41,9 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     # "— Agencies" or "- PTI" closing a paragraph
-    ("agency", re.compile(rf"[ \t]+(?:[—–]|--)[ \t]*(?:{_AGENCIES})[ \t]*\.?[ \t]*$", re.MULTILINE)),
+    # The run of blanks is taken whole (possessive, and only where one starts): a long run of spaces would
+    # otherwise be retried from each of its positions, quadratic in its length.
+    ("agency", re.compile(rf"(?<![ \t])[ \t]++(?:[—–]|--)[ \t]*(?:{_AGENCIES})[ \t]*\.?[ \t]*$", re.MULTILINE)),
     # dateline with agency: "NEW DELHI (Reuters) -"
     (
         "agency",

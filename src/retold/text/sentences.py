@@ -13,7 +13,11 @@ from collections.abc import Iterator
 _PARA_BREAK = re.compile(r"\n[ \t]*\n\s*|\n(?=[ \t]{2,}\S)")
 _LINE_BREAK = re.compile(r"\n\s*")
 # Candidate sentence ends: terminal punctuation plus closing quotes/brackets, then space and a likely start.
-_SENT_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ])|[。！？]+[」』”’)]*")
+# Runs are taken whole (possessive, and only from their first character): giving some back can never let the
+# space follow, and retrying each suffix of a long run ("!!!…" or "." then a long blank) was quadratic.
+_SENT_END = re.compile(
+    r"(?<![.!?…])[.!?…]++[\"'”’)\]]*+(?=\s++[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ])|(?<![。！？])[。！？]++[」』”’)]*+"
+)
 _ABBREV = frozenset(
     """mr mrs ms dr prof gen lt col sgt capt cpt maj adm cmdr sen rep gov pres st jr sr inc ltd co corp bros vs
     etc jan feb mar apr jun jul aug sep sept oct nov dec mt ft rev hon gen u.s u.k u.n e.g i.e
