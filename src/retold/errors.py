@@ -5,6 +5,7 @@ RetoldError
 ├── InputError         an input file or record cannot be read (names file, line, id)
 ├── IndexMismatchError two sketches/indexes built with different parameters
 └── StoreError         the persistent store failed
+    └── DiskFullError  the disk filled while writing (the index keeps every committed batch)
 
 In batch runs bad records are not raised but returned as `retold.model.RecordError` values.
 """
@@ -40,3 +41,7 @@ class IndexMismatchError(RetoldError, ValueError):
 
 class StoreError(RetoldError):
     """The persistent store failed or holds data from an incompatible configuration."""
+
+
+class DiskFullError(StoreError):
+    """The disk filled while the store wrote; the transaction in flight was rolled back, committed work is kept."""

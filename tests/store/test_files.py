@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from retold.errors import ConfigError, StoreError
+from retold.errors import ConfigError, DiskFullError, StoreError
 from retold.model import Document
 from retold.store.base import DocRecord, MemoryStore
 from retold.store.sqlite import MERGE_DOCS_ENV, SCHEMA_V4, SqliteStore
@@ -353,6 +353,7 @@ def test_disk_full_keeps_every_committed_batch(tmp_path: Path, merge_docs: tuple
                     s.record_batch(1, b, 20, 0, 1, 20 * b + 19)
                 committed.extend(batch)
         assert str(path) in str(err.value) and "committed batch is kept" in str(err.value)
+        assert isinstance(err.value, DiskFullError)  # the CLI exits 1: work was done and is kept
         assert s.count() == len(committed)  # the store stays usable after the failure
     assert committed
     reference = MemoryStore()

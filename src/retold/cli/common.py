@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from retold.config import AlignConfig, LimitsConfig, RetoldConfig
-from retold.errors import RetoldError
+from retold.errors import DiskFullError, RetoldError
 from retold.io.writers import OutputError
 
 out = Console()
@@ -105,7 +105,10 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def exit_code(exc: RetoldError) -> int:
-    """1 when writing an output failed after work was done; 2 otherwise (nothing could be done)."""
+    """1 when writing failed after work was done (an output, or the index on a full disk); 2 otherwise (nothing
+    could be done)."""
+    if isinstance(exc, DiskFullError):
+        return 1
     return 1 if isinstance(exc, OutputError) and not exc.usage else 2
 
 

@@ -82,7 +82,7 @@ from typing import ParamSpec, TypeVar, cast
 import numpy as np
 from numpy.typing import NDArray
 
-from retold.errors import ConfigError, StoreError
+from retold.errors import ConfigError, DiskFullError, StoreError
 from retold.model import Channel, Document, VerdictName
 from retold.store.base import CANDIDATE_RULES, DocRecord, DocRow, PairRecord, RunState, StoredDoc, TermPostings, now
 
@@ -183,12 +183,18 @@ def _mapped(fn: Callable[_P, _R]) -> Callable[_P, _R]:
             return fn(*args, **kwargs)
         except sqlite3.Error as exc:
             store = cast("SqliteStore", args[0])
-            raise StoreError(_describe(store.location, exc)) from exc
+            raise _error(store.location, exc) from exc
         except UnicodeEncodeError as exc:
             store = cast("SqliteStore", args[0])
             raise StoreError(f"{store.location}: text that is not valid Unicode cannot be stored ({exc})") from exc
 
     return wrapper
+
+
+def _error(path: str, exc: sqlite3.Error) -> StoreError:
+    """The `StoreError` for an sqlite error (`DiskFullError` when the disk filled)."""
+    full = str(getattr(exc, "sqlite_errorname", "")) == "SQLITE_FULL" or "disk is full" in str(exc)
+    return (DiskFullError if full else StoreError)(_describe(path, exc))
 
 
 def _describe(path: str, exc: sqlite3.Error) -> str:
@@ -549,7 +555,7 @@ class SqliteStore:
                 self._open(config_digest, config_json, create)
         except sqlite3.Error as exc:
             self.close()
-            raise StoreError(_describe(str(self._path), exc)) from exc
+            raise _error(str(self._path), exc) from exc
         except BaseException:
             self.close()
             raise
@@ -824,7 +830,7 @@ class SqliteStore:
         try:
             c.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise StoreError(_describe(self.location, exc)) from exc
+            raise _error(self.location, exc) from exc
         try:
             yield
         except BaseException:
@@ -838,7 +844,7 @@ class SqliteStore:
             self._staged = None
             if c.in_transaction:
                 c.execute("ROLLBACK")
-            raise StoreError(_describe(self.location, exc)) from exc
+            raise _error(self.location, exc) from exc
 
     def transaction(self) -> AbstractContextManager[None]:
         """One batch: committed on normal exit, rolled back on any exception; a merge follows when it is due."""
@@ -1228,7 +1234,7 @@ class SqliteStore:
                     str(js),
                 )
         except sqlite3.Error as exc:
-            raise StoreError(_describe(self.location, exc)) from exc
+            raise _error(self.location, exc) from exc
 
     @_mapped
     def family_count(self) -> int:
