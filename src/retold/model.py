@@ -9,12 +9,14 @@ from retold._pickling import by_fields
 
 Label = Literal["verbatim", "paraphrase", "new", "attribution"]
 PassageLabel = Literal["verbatim", "paraphrase"]
-VerdictName = Literal["duplicate", "near-duplicate", "rewrite", "partial-reuse", "unrelated"]
+VerdictName = Literal["duplicate", "near-duplicate", "rewrite", "partial-reuse", "template", "unrelated"]
 SentenceKind = Literal["text", "heading", "attribution"]
 Channel = Literal["exact", "minhash", "rewrite", "vector"]
 
 LABELS: tuple[Label, ...] = ("verbatim", "paraphrase", "new", "attribution")
-VERDICTS: tuple[VerdictName, ...] = ("duplicate", "near-duplicate", "rewrite", "partial-reuse", "unrelated")
+VERDICTS: tuple[VerdictName, ...] = ("duplicate", "near-duplicate", "rewrite", "partial-reuse", "template", "unrelated")
+"""Strongest first. ``template``: the same wording with other facts (a recurring report filled with other figures or
+names): not reuse, kept out of families and of the keep-list's duplicate decisions."""
 
 
 @by_fields

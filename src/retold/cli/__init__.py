@@ -135,13 +135,16 @@ def demo(
 
 @app.command("eval")
 def eval_(
-    name: Annotated[str, typer.Argument(help="pan13, clough, mrpc, stsb, synthetic, seeds or all.")],
+    name: Annotated[str, typer.Argument(help="pan13, clough, mrpc, stsb, synthetic, seeds, rewrites, judged or all.")],
     data: Annotated[
         Path | None, typer.Option(help="Data in the format of ../shared/data/NAME (for all: the shared data folder).")
     ] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the result as JSON to this file.")] = None,
     detections: Annotated[Path | None, typer.Option(help="pan13: write detections as PAN XML here.")] = None,
-    workers: Annotated[int, typer.Option(help="Processes (pan13, synthetic; default: all cores).")] = 0,
+    workers: Annotated[int, typer.Option(help="Processes (pan13, synthetic, rewrites; default: all cores).")] = 0,
+    pairwise_only: Annotated[
+        bool, typer.Option("--pairwise-only", help="rewrites: skip the scan with the set hidden in BBC + Reuters.")
+    ] = False,
     semantic: SemanticOption = Semantic.auto,
 ) -> None:
     """Quality benchmarks on real data; prints a Markdown table."""
@@ -153,6 +156,7 @@ def eval_(
         opts: dict[str, dict[str, object]] = {name: {"cfg": cfg} for name in runner.BENCHMARKS}
         opts["pan13"] |= {"workers": n_workers, "detections_dir": detections}
         opts["synthetic"] |= {"workers": n_workers}
+        opts["rewrites"] |= {"workers": n_workers, "hidden_mode": not pairwise_only}
         if name == "all":
             root = data if data is not None else api.data_dir()
             results = runner.run_all(root, **opts)

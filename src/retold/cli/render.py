@@ -16,6 +16,7 @@ _VERDICT_STYLE = {
     "near-duplicate": "bold red",
     "rewrite": "bold yellow",
     "partial-reuse": "bold blue",
+    "template": "bold magenta",
     "unrelated": "bold green",
 }
 

@@ -41,6 +41,30 @@ BENCHMARKS: dict[str, Benchmark] = {
         },
     ),
     "seeds": Benchmark("retold.eval.seeds", "run", "seeds", {}),
+    "rewrites": Benchmark(
+        "retold.eval.rewrites",
+        "run",
+        "news-rewrites",
+        {
+            "hidden_found": "= 1.00",
+            "hidden_links_recovered": ">= 0.90",
+            "hidden_same_event_rewrite": "<= 1",
+            "direction_accuracy": ">= 0.90",
+            "direction_accuracy_dated": ">= 0.98",
+        },
+    ),
+    "judged": Benchmark(
+        "retold.eval.judged",
+        "run",
+        "judged-pairs",
+        {
+            "reuse_recall": ">= 0.95",
+            "template_recall": ">= 0.90",
+            "precision_near_duplicate": ">= 0.95",
+            "precision_rewrite": ">= 0.95",
+            "precision_partial_reuse": ">= 0.85",
+        },
+    ),
 }
 
 
