@@ -58,6 +58,10 @@ SEED_A = "seeds/000_eb1553226c65909d.txt"
 SEED_B = "seeds/004_8625c1f9bcc81fb5.txt"
 
 KeepMode = Literal["original", "first", "all"]
+TemplateMode = Literal["separate", "duplicate", "ignore"]
+"""What an export does with ``template`` pairs (same wording, other facts): ``separate`` writes them to the pair
+files with their verdict and keeps them out of families and the keep-list; ``duplicate`` also links them in
+families like near-duplicates (a data team dropping templated reports); ``ignore`` leaves them out entirely."""
 
 _SIDE = pa.struct([("id", pa.string()), ("date", pa.string()), ("chars", pa.int64()), ("coverage", pa.float64())])
 _SPANS = pa.list_(pa.struct([("start", pa.int64()), ("end", pa.int64()), ("label", pa.string())]))
@@ -465,9 +469,10 @@ def export_index(
     *,
     keep: KeepMode = "original",
     include_unrelated: bool = False,
+    templates: TemplateMode = "separate",
 ) -> ExportReport:
     """Write pairs, families and the keep-list of an index (JSONL and Parquet); families are recomputed from
-    the stored pairs and stored again, so the index and the files agree.
+    the stored pairs and stored again, so the index and the files agree. `templates`: see `TemplateMode`.
 
     Every file is replaced atomically: a failure leaves the previous file (or none), never a truncated one.
 
@@ -477,13 +482,15 @@ def export_index(
     """
     out = output_folder(out_dir)
     with open_index(db, cfg) as store:
-        return _export(store, out, keep=keep, include_unrelated=include_unrelated)
+        return _export(store, out, keep=keep, include_unrelated=include_unrelated, templates=templates)
 
 
 _PARQUET_ROWS = 8192
 
 
-def _export(store: SqliteStore, out: Path, *, keep: KeepMode, include_unrelated: bool) -> ExportReport:
+def _export(
+    store: SqliteStore, out: Path, *, keep: KeepMode, include_unrelated: bool, templates: TemplateMode = "separate"
+) -> ExportReport:
     rows = store.doc_rows()
     order = {r.id: i for i, r in enumerate(rows)}
     infos = [DocInfo(r.id, r.date, r.chars, order[r.id], r.credited) for r in rows]
@@ -498,8 +505,11 @@ def _export(store: SqliteStore, out: Path, *, keep: KeepMode, include_unrelated:
         AtomicFile(out / "pairs.parquet") as parquet_file,
         pq.ParquetWriter(parquet_file.fh, PAIRS_SCHEMA) as parquet,
     ):
+        link_verdicts = (*LINK_VERDICTS, "template") if templates == "duplicate" else LINK_VERDICTS
         for p in store.pairs():
-            linked = p.verdict in LINK_VERDICTS
+            linked = p.verdict in link_verdicts
+            if p.verdict == "template" and templates == "ignore":
+                continue
             if not linked and not include_unrelated and p.verdict == "unrelated":
                 continue
             data = json.loads(p.json)
@@ -514,7 +524,7 @@ def _export(store: SqliteStore, out: Path, *, keep: KeepMode, include_unrelated:
                     table.clear()
         if table or not written:
             parquet.write_table(pa.Table.from_pylist(table, schema=PAIRS_SCHEMA))
-    families = build_families(infos, linking)
+    families = build_families(infos, linking, link_verdicts=link_verdicts)
     keep_records = keep_list(families, keep, order)
     with store.transaction():
         store.replace_families([(f.id, f.original, len(f.members), dumps(f.to_json())) for f in families])
@@ -672,6 +682,7 @@ def export_command(
     *,
     keep: KeepMode = "original",
     include_unrelated: bool = False,
+    templates: TemplateMode = "separate",
 ) -> str:
     """The ``retold index export`` command line that writes the outputs of index `db` into `out_dir` (for
     messages: the options the command line can express)."""
@@ -681,6 +692,8 @@ def export_command(
         args += ["--keep", keep]
     if include_unrelated:
         args.append("--all-pairs")
+    if templates != "separate":
+        args += ["--templates", templates]
     if cfg.align.semantic != "auto":
         args += ["--semantic", cfg.align.semantic]
     if cfg.limits.max_chars != LimitsConfig().max_chars:
@@ -701,6 +714,7 @@ def scan_corpus(
     db: str | os.PathLike[str] | None = None,
     keep: KeepMode = "original",
     batch_size: int = BATCH_SIZE,
+    templates: TemplateMode = "separate",
 ) -> ScanReport:
     """Read a corpus, index it (into `db`, else a temporary file), and write ``pairs.jsonl``, ``families.jsonl``,
     ``keep.jsonl`` (and the same as Parquet), ``manifest.jsonl`` and ``summary.json``.
@@ -740,10 +754,12 @@ def scan_corpus(
                         note=note,
                     )
                     t_export = time.perf_counter()
-                    exported = _export(store, out, keep=keep, include_unrelated=keep_unrelated)
+                    exported = _export(store, out, keep=keep, include_unrelated=keep_unrelated, templates=templates)
                     stats.seconds["export"] = time.perf_counter() - t_export
                 if not keep_unrelated:
                     stats.verdicts.pop("unrelated", None)
+                if templates == "ignore":
+                    stats.verdicts.pop("template", None)
                 if created and ledger.read == len(ledger.errors) and _remove_index(scan_db.path):
                     db = None  # nothing readable: no index file left behind, as `index_corpus`
                 report = ScanReport(
@@ -761,7 +777,9 @@ def scan_corpus(
             except OutputError as exc:
                 kept = scan_db.keep()
                 if ledger.finished:
-                    command = export_command(kept, out, cfg, keep=keep, include_unrelated=keep_unrelated)
+                    command = export_command(
+                        kept, out, cfg, keep=keep, include_unrelated=keep_unrelated, templates=templates
+                    )
                     then = f"finish with `{command}`"
                 else:
                     then = f"run the scan again with `--db {shlex.quote(str(kept))}` to resume from it"
@@ -793,6 +811,7 @@ __all__ = [
     "ExportReport",
     "IndexReport",
     "KeepMode",
+    "TemplateMode",
     "QueryReport",
     "ScanReport",
     "compare_documents",

@@ -10,11 +10,15 @@ Rules, in order (cut-offs in `VerdictConfig`):
   `near_duplicate_coverage` covered and the other at least `rewrite_coverage` (the same text, lightly edited,
   or one version extending the other);
 - ``rewrite``: both sides at least `rewrite_coverage` covered (most content shared, largely reworded);
-- ``partial-reuse``: anything else with aligned passages.
+- ``partial-reuse``: anything else with aligned passages;
+- ``template``, instead of any of the three above: the aligned sentences fill the same wording with other facts
+  (figures, amounts, dates, quotes, names: `retold.align.facts.template_evidence`), as a recurring report of
+  another day, issuer or company does. Not reuse: families and the keep-list leave such pairs out by default.
 """
 
 from __future__ import annotations
 
+from retold.align.facts import template_evidence
 from retold.align.passages import coverage
 from retold.config import VerdictConfig
 from retold.model import Alignment, PairResult, Passage, SideSummary, VerdictName
@@ -65,6 +69,11 @@ def judge(a: Analyzed, b: Analyzed, alignment: Alignment, cfg: VerdictConfig | N
     identical = bool(a.content_tokens()) and a.content_tokens() == b.content_tokens()
     evidence = max((_strength(p, cfg) for p in alignment.passages), default=0.0)
     verdict = decide(cov_a, cov_b, va + vb, (va + pa, vb + pb), identical, evidence, cfg)
+    if (
+        verdict in ("near-duplicate", "rewrite", "partial-reuse")
+        and template_evidence(a, b, alignment.passages).template
+    ):
+        verdict = "template"
     return PairResult(
         a=SideSummary(a.doc.id, a.doc.date, len(a.doc.text), cov_a),
         b=SideSummary(b.doc.id, b.doc.date, len(b.doc.text), cov_b),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from retold.align.document import cosine, prepare
 from retold.align.document import ratio as doc_ratio
+from retold.align.facts import relabel_figures
 from retold.align.matching import CONTEXT, match
 from retold.align.passages import extend_verbatim, link_pieces, merge_pieces, spans
 from retold.align.similarity import combine, raise_semantic
@@ -32,7 +33,8 @@ def align(
 
     Returns:
         Passages (verbatim or paraphrase runs with offsets on both sides) and spans labelling every
-        character of each side verbatim, paraphrase, new or attribution.
+        character of each side verbatim, paraphrase, new or attribution. A run of identical wording whose two
+        sides state a number, amount, percentage or date differently is labelled paraphrase, not verbatim.
 
     Raises:
         ConfigError: `max_sentences` is below 1.
@@ -67,6 +69,8 @@ def align(
     psg = extend_verbatim(
         merge_pieces(pieces, a, b, cfg.verbatim_gap), a, b, cfg.verbatim_run, cfg.verbatim_gap, ends=ends
     )
+    # Copied wording that states other figures ("priced at 101-3/8" / "priced at 101-1/4") is not a copy.
+    psg = [piece for p in psg for piece in relabel_figures(a, b, p)]
     linked_a = [False] * len(a.sentences)
     linked_b = [False] * len(b.sentences)
     for k in links:

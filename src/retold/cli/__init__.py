@@ -19,6 +19,8 @@ from retold.cli.common import (
     MaxCharsOption,
     Semantic,
     SemanticOption,
+    Templates,
+    TemplatesOption,
     TextFieldOption,
     WorkersOption,
     config,
@@ -79,6 +81,7 @@ def scan(
         Path | None, typer.Option("--db", help="Index into this SQLite file (kept) instead of a temporary one.")
     ] = None,
     keep: Annotated[Keep, typer.Option(help="Keep-list: each family's original, its first, or all.")] = Keep.original,
+    templates: TemplatesOption = Templates.separate,
     semantic: SemanticOption = Semantic.auto,
     max_chars: MaxCharsOption = MAX_CHARS,
 ) -> None:
@@ -106,6 +109,7 @@ def scan(
                 progress=progress,
                 db=db,
                 keep=keep.value,
+                templates=templates.value,
             )
     for e in report.errors[:20]:
         err.print(f"[yellow]skipped:[/] {e}", highlight=False, soft_wrap=True)

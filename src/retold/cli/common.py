@@ -42,6 +42,22 @@ class Keep(StrEnum):
     all = "all"
 
 
+class Templates(StrEnum):
+    separate = "separate"
+    duplicate = "duplicate"
+    ignore = "ignore"
+
+
+TemplatesOption = Annotated[
+    Templates,
+    typer.Option(
+        "--templates",
+        help="Pairs judged 'template' (same wording, other facts): separate (written, kept out of families and "
+        "the keep-list), duplicate (also linked in families like near-duplicates), ignore (not written).",
+    ),
+]
+
+
 class Semantic(StrEnum):
     auto = "auto"
     on = "on"

@@ -20,6 +20,8 @@ from retold.cli.common import (
     MaxCharsOption,
     Semantic,
     SemanticOption,
+    Templates,
+    TemplatesOption,
     TextFieldOption,
     WorkersOption,
     config,
@@ -120,6 +122,7 @@ def export(
     db: DbOption,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
     keep: Annotated[Keep, typer.Option(help="Keep-list: each family's original, its first, or all.")] = Keep.original,
+    templates: TemplatesOption = Templates.separate,
     all_pairs: Annotated[
         bool, typer.Option("--all-pairs", help="Also write candidate pairs judged unrelated.")
     ] = False,
@@ -129,7 +132,9 @@ def export(
     """Write pairs.jsonl, families.jsonl, keep.jsonl (and the same as Parquet) for everything in the index."""
     with guarded("no file was left half-written; run the command again"):
         cfg = config(semantic, max_chars)
-        report = api.export_index(db, out_dir, cfg, keep=keep.value, include_unrelated=all_pairs)
+        report = api.export_index(
+            db, out_dir, cfg, keep=keep.value, include_unrelated=all_pairs, templates=templates.value
+        )
     out.print(
         f"{report.pairs:,} pairs, {report.families:,} families ({report.multi_member_families:,} with several "
         f"versions) → {out_dir}",

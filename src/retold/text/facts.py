@@ -698,11 +698,15 @@ def _name_words(value: str) -> frozenset[str]:
 
 
 def _same_date(a: str, b: str) -> bool:
+    """Equal, or partial dates that agree on every part both state and share at least one ("March 3" and
+    "March 3, 2005"; but a bare year and a bare day state nothing in common: "1992" is not "April 2")."""
     if a == b:
         return True
     if len(a) != 10 or len(b) != 10 or a[4] != "-" or b[4] != "-":
         return False
-    return all(x == y or "x" in x or "x" in y for x, y in zip(a.split("-"), b.split("-"), strict=True))
+    parts = list(zip(a.split("-"), b.split("-"), strict=True))
+    both = [(x, y) for x, y in parts if "x" not in x and "x" not in y]
+    return bool(both) and all(x == y for x, y in both)
 
 
 def _same_money(a: str, b: str) -> bool:
