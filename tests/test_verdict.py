@@ -163,11 +163,31 @@ def test_short_verbatim_passage_is_not_evidence_on_its_own() -> None:
     from retold.text.analyze import analyze
     from retold.verdict import judge
 
-    a = analyze(Document("a", ("alpha " * 80).strip()))
-    b = analyze(Document("b", ("beta " * 100).strip()))
+    a = analyze(Document("a", "Alpha alpha alpha alpha alpha alpha alpha alpha alpha. " * 10))
+    b = analyze(Document("b", "Beta beta beta beta beta beta beta beta beta beta. " * 10))
     phrase = Passage("verbatim", 0, 40, 0, 40, 1.0)
     spans = (Span(0, 200, "verbatim"), Span(200, 400, "new"))
     weak = Alignment((phrase,), spans, spans)
     assert judge(a, b, weak).verdict == "unrelated"
     long = Passage("verbatim", 0, 200, 0, 200, 1.0)
     assert judge(a, b, Alignment((long,), spans, spans)).verdict == "partial-reuse"
+
+
+def test_one_shared_sentence_is_no_partial_reuse() -> None:
+    """A partial reuse needs aligned text in `partial_sentences` (2) sentences of each side: one shared sentence
+    (a stock background line, a name list, a quote) is what independent reports share."""
+    from retold.model import Alignment, Document, Passage, Span
+    from retold.text.analyze import analyze
+    from retold.verdict import judge
+
+    sentence = "The singer died of a drug overdose in London in 1970 at the age of twenty seven years. "
+    a = analyze(Document("a", sentence + "His house in Mayfair is now a museum open to all visitors. " * 6))
+    b = analyze(Document("b", sentence + "A guitar he played at a festival sold for a record sum today. " * 6))
+    one = Passage("verbatim", 0, len(sentence) - 1, 0, len(sentence) - 1, 1.0)
+    spans_a = (Span(0, len(sentence), "verbatim"), Span(len(sentence), len(a.doc.text), "new"))
+    spans_b = (Span(0, len(sentence), "verbatim"), Span(len(sentence), len(b.doc.text), "new"))
+    assert judge(a, b, Alignment((one,), spans_a, spans_b)).verdict == "unrelated"
+    two = Passage("verbatim", 0, len(sentence) + 20, 0, len(sentence) + 20, 1.0)
+    assert judge(a, b, Alignment((two,), spans_a, spans_b)).verdict == "partial-reuse"
+    lenient = VerdictConfig(partial_sentences=1)
+    assert judge(a, b, Alignment((one,), spans_a, spans_b), lenient).verdict == "partial-reuse"

@@ -10,7 +10,9 @@ Rules, in order (cut-offs in `VerdictConfig`):
   `near_duplicate_coverage` covered and the other at least `rewrite_coverage` (the same text, lightly edited,
   or one version extending the other);
 - ``rewrite``: both sides at least `rewrite_coverage` covered (most content shared, largely reworded);
-- ``partial-reuse``: anything else with aligned passages;
+- ``partial-reuse``: anything else with aligned passages in at least `partial_sentences` sentences of each side,
+  or covering at least `rewrite_coverage` of one side (one shared sentence — a stock background line, a name
+  list, a quote — is what independent reports share: ``unrelated``; unless it is most of one text);
 - ``template``, instead of any of the three above: the aligned sentences fill the same wording with other facts
   (figures, amounts, dates, quotes, names: `retold.align.facts.template_evidence`), as a recurring report of
   another day, issuer or company does. Not reuse: families and the keep-list leave such pairs out by default.
@@ -61,6 +63,16 @@ def _strength(p: Passage, cfg: VerdictConfig) -> float:
     return p.score if size >= cfg.min_paraphrase_chars else 0.0
 
 
+def _sentences(an: Analyzed, alignment: Alignment, side: str) -> int:
+    """How many content sentences of one side the passages touch."""
+    spans = sorted((p.a_start, p.a_end) if side == "a" else (p.b_start, p.b_end) for p in alignment.passages)
+    touched = 0
+    for s in an.sentences:
+        if s.kind != "attribution" and any(st < s.end and en > s.start for st, en in spans):
+            touched += 1
+    return touched
+
+
 def judge(a: Analyzed, b: Analyzed, alignment: Alignment, cfg: VerdictConfig | None = None) -> PairResult:
     """Verdict and per-side summary for an aligned pair."""
     cfg = cfg or VerdictConfig()
@@ -74,6 +86,12 @@ def judge(a: Analyzed, b: Analyzed, alignment: Alignment, cfg: VerdictConfig | N
         and template_evidence(a, b, alignment.passages).template
     ):
         verdict = "template"
+    elif (
+        verdict == "partial-reuse"
+        and max(cov_a, cov_b) < cfg.rewrite_coverage
+        and min(_sentences(a, alignment, "a"), _sentences(b, alignment, "b")) < cfg.partial_sentences
+    ):
+        verdict = "unrelated"
     return PairResult(
         a=SideSummary(a.doc.id, a.doc.date, len(a.doc.text), cov_a),
         b=SideSummary(b.doc.id, b.doc.date, len(b.doc.text), cov_b),

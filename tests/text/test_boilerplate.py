@@ -81,6 +81,10 @@ def test_no_date_header(text: str) -> None:
         ("The talks ended (PTI/IANS).", "(PTI/IANS)"),
         ("The talks ended.\nWith inputs from PTI", "With inputs from PTI"),
         ("The talks ended.\nSource: Reuters", "Source: Reuters"),
+        ("The talks ended.\n\n(With agency inputs)", "(With agency inputs)"),
+        ("The talks ended.\n\n(Agency inputs)", "(Agency inputs)"),
+        ("The talks ended.\n\n(Compiled from agency reports)", "(Compiled from agency reports)"),
+        ("The talks ended. (Based on wire reports)", "(Based on wire reports)"),
     ],
 )
 def test_agency_credit(text: str, credit: str) -> None:
@@ -190,6 +194,8 @@ def test_overlapping_matches_are_merged() -> None:
         "He said the image - like the photo - was fake.",
         "Picture this: a world without war.",
         "The app is popular among apprentices.",
+        "He said (with inputs) it was fine.",
+        "The model was compiled from agency data by hand.",
     ],
 )
 def test_ordinary_prose_is_not_boilerplate(text: str) -> None:

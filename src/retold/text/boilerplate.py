@@ -23,6 +23,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "agency",
         re.compile(
             r"\(\s*(?:with\s+)?(?:agency\s+)?inputs?\s+(?:from\s+)?[^()\n]{0,80}\)"
+            r"|\(\s*(?:with\s+)?(?:agency|agencies|wire|news\s+agency)\s+inputs?\s*\)"  # "(With agency inputs)"
+            # "(Compiled from agency reports)", "(Based on wire reports)"
+            r"|\(\s*(?:compiled|based|adapted|written)\s+(?:from|on|with)\s+(?:news\s+)?(?:agency|agencies|wire|wires)"
+            r"[^()\n]{0,40}\)"
             rf"|\(\s*(?:{_AGENCIES})(?:\s*(?:,|/|and|&)\s*(?:{_AGENCIES}))*\s*\)",
             re.IGNORECASE,
         ),
