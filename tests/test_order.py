@@ -244,3 +244,31 @@ def test_index_add_of_a_shuffled_corpus_in_chunks_equals_a_scan(shared_data: Any
     want = _export_state(tmp_path / "scan")
     assert _export_state(tmp_path / "grown") == want
     assert want[0][("seed-000", "seed-004")][0] == "rewrite"
+
+
+def test_an_index_made_before_the_set_rules_is_reconciled_on_its_next_run(shared_data: Any, tmp_path: Any) -> None:
+    """An index of retold 0.1 has no neighbour counts and no ``candidate_rules`` mark, and may lack vector pairs
+    the set rules admit (the former rule took the two nearest earlier neighbours only): its next run computes the
+    counts, aligns those pairs and exports what a fresh scan of the same documents writes."""
+    import sqlite3
+
+    from retold import api
+    from tests.store.corpus import records, write_jsonl
+
+    path = write_jsonl(tmp_path / "all.jsonl", records(shared_data))
+    api.scan_corpus([path], tmp_path / "scan")
+    db = tmp_path / "old.sqlite"
+    api.index_corpus([path], db)
+    with sqlite3.connect(db) as conn:  # make it look like 0.1: no mark, no counts, a vector pair never proposed
+        conn.execute("DELETE FROM meta WHERE key = 'candidate_rules'")
+        conn.execute("UPDATE vectors SET near = -1")
+        a, b = conn.execute("SELECT a, b FROM pairs WHERE channels = 'vector' OR channels LIKE '%,vector'").fetchone()
+        conn.execute("DELETE FROM pairs WHERE a = ? AND b = ?", (a, b))
+    api.index_corpus([path], db)  # nothing new to add: the run reconciles
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'candidate_rules'").fetchone() is not None
+        assert conn.execute("SELECT COUNT(*) FROM vectors WHERE near < 0").fetchone()[0] == 0
+        channels = conn.execute("SELECT channels FROM pairs WHERE a = ? AND b = ?", (a, b)).fetchone()
+        assert channels is not None and "vector" in channels[0].split(",")  # aligned again
+    api.export_index(db, tmp_path / "grown")
+    assert _export_state(tmp_path / "grown") == _export_state(tmp_path / "scan")
