@@ -25,6 +25,7 @@ from typing import Literal
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from retold import stop
 from retold.config import LimitsConfig, RetoldConfig
 from retold.errors import InputError, StoreError
 from retold.families import LINK_VERDICTS, build_families, keep_list
@@ -753,6 +754,7 @@ def scan_corpus(
                         progress=progress,
                         note=note,
                     )
+                    stop.check()  # a stop whose exception Python dropped: no outputs from a stopped run
                     t_export = time.perf_counter()
                     exported = _export(store, out, keep=keep, include_unrelated=keep_unrelated, templates=templates)
                     stats.seconds["export"] = time.perf_counter() - t_export

@@ -31,6 +31,7 @@ from weakref import WeakKeyDictionary
 import numpy as np
 from numpy.typing import NDArray
 
+from retold import stop
 from retold._pickling import by_fields
 from retold.align.aligner import align
 from retold.align.similarity import semantic_active
@@ -162,6 +163,7 @@ def backfill_vectors(store: Store, pool: Workers, progress: Progress | None = No
     `chunk` documents per transaction (`progress` stage ``"vectors"``)."""
     missing = store.without_vector()
     for c0 in range(0, len(missing), chunk):
+        stop.check()
         docs = store.documents(missing[c0 : c0 + chunk])
         order = sorted(docs)
         rows = list(pool.map(_article_vector, [docs[s] for s in order], pool.chunksize(len(order))))
@@ -516,6 +518,7 @@ def index_documents(
         submit()
         ready: _Prepared | None = None
         while pending or ready is not None:
+            stop.check()  # a Ctrl-C or SIGTERM whose exception Python dropped (see `retold.stop`)
             if ready is None:
                 batch = pending.popleft()
                 if not batch.todo:

@@ -23,9 +23,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from retold import stop
 from retold.config import AlignConfig, LimitsConfig, RetoldConfig
 from retold.errors import DiskFullError, RetoldError
 from retold.io.writers import OutputError
+from retold.stop import Terminated
 
 out = Console()
 err = Console(stderr=True)
@@ -109,15 +111,17 @@ def fail(exc: Exception | str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (`timeout`, systemd, docker), raised in the main thread so that it unwinds like Ctrl-C: the open
-    transaction rolls back, the worker processes stop, temporary files go."""
-
-
 def _terminate(signum: int, frame: FrameType | None) -> None:
-    # Ignore further SIGTERMs: a second one must not interrupt the cleanup the first one started.
+    # Ignore further SIGTERMs: a second one must not interrupt the cleanup the first one started. Recorded too:
+    # raised inside a ctypes callback the exception is lost, and the pipeline raises it again (`retold.stop`).
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    stop.request(signum)
     raise Terminated
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    stop.request(signum)
+    raise KeyboardInterrupt
 
 
 def exit_code(exc: RetoldError) -> int:
@@ -137,7 +141,9 @@ def guarded(stopped: str = "stopped") -> Iterator[None]:
     unexpected error exits 1 (``RETOLD_DEBUG=1`` shows the traceback of the last).
     """
     main = threading.current_thread() is threading.main_thread()
+    stop.clear()
     previous = signal.signal(signal.SIGTERM, _terminate) if main else None
+    previous_int = signal.signal(signal.SIGINT, _interrupt) if main else None
     try:
         yield
     except Terminated:
@@ -163,6 +169,8 @@ def guarded(stopped: str = "stopped") -> Iterator[None]:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        if previous_int is not None:
+            signal.signal(signal.SIGINT, previous_int)
 
 
 @contextmanager
