@@ -4,6 +4,7 @@ Usage::
 
     .venv/bin/python bench/sample_pairs.py SCAN_OUT --inputs PATH [PATH ...] [--text-field body] [--id-field id]
         --seed S [--n 100] [--per-verdict] [--verdicts rewrite,partial-reuse] [--to DIR] [--force]
+        [--exclude JUDGED.jsonl ...] [--blind K]
 
 ``SCAN_OUT`` is the folder ``retold scan ... --out SCAN_OUT`` wrote (its ``pairs.jsonl``); ``--inputs``,
 ``--text-field`` and ``--id-field`` are the scan's own inputs and options (the texts are read from them with
@@ -21,6 +22,9 @@ Writes into ``--to`` (default ``SCAN_OUT/judging-seed<S>``; an existing sheet is
   (``text_a``/``text_b``) and the full texts ``text_a``/``text_b``. Once filled, ``retold eval judged --data DIR``
   scores it (it aligns the carried texts again with the current retold);
 * ``pairs.md``: the same pairs rendered for reading (passages side by side, then both texts);
+* ``blind-1.jsonl`` .. ``blind-K.jsonl`` with ``--blind K``: the pairs dealt out among K readers with only the ids,
+  the corpus, both texts and the empty ``truth`` and ``why``, so that a reader judges without seeing retold's
+  verdict or passages (merge the filled ``truth``/``why`` back into ``pairs.jsonl`` by ``a``/``b``);
 * ``sample.json``: how the sample was drawn (scan, inputs, seed, mode, pairs per verdict in the scan and drawn).
 
 The procedure and the judging guidelines are docs/judging.md.
@@ -46,16 +50,32 @@ SAMPLED = ("near-duplicate", "rewrite", "partial-reuse", "template")
 ``unrelated`` pairs appear in pairs.jsonl only with ``retold scan --all-pairs``."""
 
 
-def read_population(pairs_file: Path, verdicts: Sequence[str]) -> list[tuple[int, str]]:
-    """``(line number, verdict)`` of every pair in `pairs_file` whose verdict is in `verdicts`, in file order."""
+def read_population(
+    pairs_file: Path, verdicts: Sequence[str], exclude: frozenset[frozenset[str]] = frozenset()
+) -> list[tuple[int, str]]:
+    """``(line number, verdict)`` of every pair in `pairs_file` whose verdict is in `verdicts` and whose ids are
+    not a pair of `exclude`, in file order."""
     out: list[tuple[int, str]] = []
     with pairs_file.open(encoding="utf-8") as fh:
         for n, line in enumerate(fh, start=1):
             if line.strip():
-                verdict = json.loads(line)["verdict"]
-                if verdict in verdicts:
-                    out.append((n, verdict))
+                pair = json.loads(line)
+                if pair["verdict"] in verdicts and frozenset((pair["a"]["id"], pair["b"]["id"])) not in exclude:
+                    out.append((n, pair["verdict"]))
     return out
+
+
+def read_exclusions(files: Sequence[Path]) -> frozenset[frozenset[str]]:
+    """The id pairs of earlier judging sheets (``a``, ``b`` per line, as ../shared/data/judged-pairs)."""
+    out: set[frozenset[str]] = set()
+    for f in files:
+        with f.open(encoding="utf-8") as fh:
+            out.update(frozenset((str(r["a"]), str(r["b"]))) for r in map(json.loads, fh) if r)
+    return frozenset(out)
+
+
+BLIND_FIELDS = ("a", "b", "corpus", "text_a", "text_b", "truth", "why")
+"""What a blind reader's sheet keeps: no verdict, coverage or passages to lean on."""
 
 
 def quotas(available: dict[str, int], n: int) -> dict[str, int]:
@@ -217,6 +237,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--verdicts", default=",".join(SAMPLED), help="comma-separated verdicts (default: %(default)s)")
     ap.add_argument("--to", type=Path, default=None, help="output folder (default SCAN_OUT/judging-seed<S>)")
     ap.add_argument("--force", action="store_true", help="overwrite an existing sheet")
+    ap.add_argument(
+        "--exclude", type=Path, nargs="*", default=[], help="pairs files already judged: their pairs are not drawn"
+    )
+    ap.add_argument(
+        "--blind",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also write blind-1.jsonl .. blind-K.jsonl: the pairs split among K readers, without the verdict",
+    )
     args = ap.parse_args(argv)
 
     pairs_file = args.scan_out / "pairs.jsonl"
@@ -230,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if (to / "pairs.jsonl").exists() and not args.force:
         ap.error(f"{to / 'pairs.jsonl'} exists (a sheet may hold judgements): pass --force or another --to")
 
-    population = read_population(pairs_file, verdicts)
+    population = read_population(pairs_file, verdicts, read_exclusions(args.exclude))
     lines = draw(population, args.n, args.seed, args.per_verdict)
     pairs = read_pairs_at(pairs_file, lines)
     ids = {p[side]["id"] for p in pairs for side in ("a", "b")}
@@ -249,6 +279,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode = "per verdict" if args.per_verdict else "uniform"
     title = f"Judging sheet: {len(rows)} pairs of {args.scan_out} (seed {args.seed}, {mode})"
     (to / "pairs.md").write_text(markdown(rows, title) + "\n", encoding="utf-8")
+    for k in range(args.blind):
+        with (to / f"blind-{k + 1}.jsonl").open("w", encoding="utf-8") as fh:
+            for r in rows[k :: args.blind]:
+                fh.write(json.dumps({f: r[f] for f in BLIND_FIELDS}, ensure_ascii=False) + "\n")
     info = {
         "scan": str(args.scan_out),
         "inputs": [str(p) for p in args.inputs],
@@ -258,6 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "n": len(rows),
         "mode": mode,
         "verdicts": verdicts,
+        "excluded": [str(p) for p in args.exclude],
+        "blind_readers": args.blind,
         "scan_pairs": dict(Counter(v for _, v in population)),
         "drawn": dict(Counter(r["verdict_then"] for r in rows)),
     }

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from retold import api
-from retold.align.facts import figures_differ, template_evidence
+from retold.align.facts import figures_differ, lead_subject, names_only, other_subject, template_evidence
 from retold.model import Document, Passage
 from retold.text.analyze import analyze
 
@@ -36,6 +36,71 @@ def test_a_resend_with_the_same_facts_is_not_a_template() -> None:
     again = NOTICE.format(**A) + "\nThis story was first sent on Tuesday.\n"
     res = api.compare_documents(Document("a", NOTICE.format(**A)), Document("b", again))
     assert res.verdict in ("duplicate", "near-duplicate")
+
+
+PRIME = (
+    "{bank} said it is raising its prime lending rate to 7-3/4 pct from 7-1/2 pct, effective immediately. "
+    "The bank said the increase followed a rise in its cost of funds over the past two weeks.\n"
+)
+
+
+def test_a_notice_of_another_subject_with_the_same_figures_is_a_template() -> None:
+    """Same wording, same figures, another bank: the leads are aligned but name subjects the other never names."""
+    a = Document("a", PRIME.format(bank="Marine Midland Banks Inc"))
+    b = Document(
+        "b", PRIME.format(bank="The First Interstate Bank of California subsidiary of First Interstate Bancorp")
+    )
+    assert api.compare_documents(a, b).verdict == "template"
+    ev = template_evidence(analyze(a), analyze(b), api.compare_documents(a, b).alignment.passages)
+    assert ev.subject and ev.template
+    lead = lead_subject(analyze(a))
+    assert lead is not None and lead[1].value == "marine midland banks inc"
+    # The same notice sent again, or naming its bank differently ("Marine Midland"), is no template.
+    again = Document("c", PRIME.format(bank="Marine Midland"))
+    assert api.compare_documents(a, again).verdict != "template"
+
+
+def test_leads_not_aligned_are_no_other_subject() -> None:
+    """A partial reuse: one background paragraph copied into a story about someone else; the leads differ but
+    are not aligned with each other."""
+    background = (
+        "With-profits policies are designed to smooth out the peaks and troughs of stock market volatility. "
+        "Profits made in good years are kept in reserve to pay investors an annual bonus even when markets fall."
+    )
+    a = analyze(Document("a", "Standard Life has cut bonuses for its policyholders this year.\n\n" + background))
+    b = analyze(Document("b", "Axa Sun Life has lowered its annual bonus payouts again.\n\n" + background))
+    i, j = a.doc.text.index("With-"), b.doc.text.index("With-")
+    copied = Passage("verbatim", i, len(a.doc.text), j, len(b.doc.text), 1.0)
+    assert lead_subject(a) is not None and lead_subject(b) is not None
+    assert not other_subject(a, b, [copied])
+    assert api.compare_documents(a.doc, b.doc).verdict == "partial-reuse"
+
+
+TEAM = "{intro}\n\n{team}\n\nReplacements: {subs}.\n"
+
+
+def test_a_name_list_is_no_evidence_of_reuse() -> None:
+    """Two match reports whose only shared text is a team sheet: other players named is a template (another
+    match's sheet); the passage is a name list on both sides."""
+    a = Document("a", TEAM.format(
+        intro="Ireland beat England in a tense match in Dublin, with the captain scoring a late try to seal it.",
+        team="G Murphy; G Dempsey, B O'Driscoll, S Horgan, D Hickie; R O'Gara, P Stringer; R Corrigan, S Byrne, "
+        "J Hayes; M O'Kelly, P O'Connell; S Easterby, J O'Connor, A Foley",
+        subs="F Sheahan, M Horan, D O'Callaghan, E Miller, G Easterby, D Humphreys, K Maggs",
+    ))  # fmt: skip
+    b = Document("b", TEAM.format(
+        intro="The coach has named his side for the weekend's game against Scotland after two late injuries.",
+        team="G Murphy; S Horgan, K Maggs, G D'Arcy, D Hickie; R O'Gara, P Stringer; R Corrigan, S Byrne, "
+        "J Hayes; M O'Kelly, P O'Connell; S Easterby, J O'Connor, D Leamy",
+        subs="F Sheahan, M Horan, D O'Callaghan, E Miller, G Easterby, D Humphreys, T Bowe",
+    ))  # fmt: skip
+    res = api.compare_documents(a, b)
+    an_a, an_b = analyze(a), analyze(b)
+    assert res.alignment.passages and all(names_only(an_a, an_b, p) for p in res.alignment.passages)
+    assert res.verdict == "template"
+    # The same lists in a match report and its rewrite: the prose is what proves reuse, not the lists.
+    rewritten = Document("c", a.text.replace("in a tense match in Dublin", "in a tight game at Lansdowne Road"))
+    assert api.compare_documents(a, rewritten).verdict in ("near-duplicate", "rewrite")
 
 
 def test_copied_wording_with_other_figures_is_not_verbatim() -> None:

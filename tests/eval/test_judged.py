@@ -313,6 +313,15 @@ def test_sample_sheet_round_trip(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "sheet" / "sample.json").read_text())["mode"] == "per verdict"
     assert sp.main([*argv, "--to", str(tmp_path / "dup"), "--verdicts", "duplicate"]) == 0
     assert json.loads((tmp_path / "dup" / "sample.json").read_text())["drawn"] == {"duplicate": 1}
+    # Pairs already judged are not drawn again; blind sheets carry no verdict and deal the pairs out.
+    every = ["--verdicts", "duplicate,near-duplicate,rewrite,partial-reuse", "--n", "5"]
+    assert sp.main([*argv, *every, "--to", str(tmp_path / "fresh"), "--exclude", str(out / "pairs.jsonl")]) == 0
+    fresh = [json.loads(x) for x in (tmp_path / "fresh" / "pairs.jsonl").read_text().splitlines()]
+    assert len(fresh) == 1 and {fresh[0]["a"], fresh[0]["b"]} not in [{r["a"], r["b"]} for r in rows]
+    assert sp.main([*argv, "--to", str(tmp_path / "blind"), "--blind", "2"]) == 0
+    blind = [json.loads(x) for k in (1, 2) for x in (tmp_path / "blind" / f"blind-{k}.jsonl").read_text().splitlines()]
+    assert len(blind) == 2 and all(list(b) == list(sp.BLIND_FIELDS) for b in blind)
+    assert all("verdict_then" not in b and "passages" not in b for b in blind)
 
 
 # --- the shared data ---------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from retold.text.facts import KINDS, Fact, compare, extract, within
+from retold.text.facts import KINDS, Fact, compare, extract, mentioned, name_share, within
 
 # Real sentences: two Reuters new-issue notices of different issuers (a template), a BBC sentence and a rewrite.
 COMMERZBANK = (
@@ -386,3 +386,36 @@ def test_doctests_and_pickling() -> None:
     agreement = compare(found, extract(NORDIC))
     assert pickle.loads(pickle.dumps(found)) == found
     assert pickle.loads(pickle.dumps(agreement)) == agreement
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        ("G Murphy; G Dempsey, B O'Driscoll, S Horgan, D Hickie; R O'Gara, P Stringer; R Corrigan", 0.95, 1.0),
+        ("U.S. Treasury Secretary James Baker's", 0.95, 1.0),
+        ("Bank of Japan governor Satoshi Sumita", 0.8, 0.8),
+        (BBC, 0.0, 0.4),  # a sentence heavy with names
+        ("FED ADDS RESERVES VIA CUSTOMER REPURCHASES", 0.0, 0.5),  # capitals are not names
+        ("Die Bundesregierung hat am Montag beschlossen, die Steuern zu senken", 0.4, 0.75),
+        ("", 0.0, 0.0),
+        ("12 34 -- ;", 0.0, 0.0),
+    ],
+)
+def test_name_share(text: str, low: float, high: float) -> None:
+    assert low <= name_share(text) <= high
+
+
+def test_name_share_of_a_slice() -> None:
+    text = "The team: G Murphy, G Dempsey, B O'Driscoll. They played well in the rain yesterday."
+    cut = text.index(" They")
+    assert name_share(text, 0, cut) > 0.8 > name_share(text, cut)
+
+
+def test_mentioned() -> None:
+    text = "The Dutch firm, led by chairman Lakshmi Mittal, said Mittal's profits rose. New Zealand bonds fell."
+    facts = extract(text)
+    assert mentioned("mittal steel co", text, facts)  # "Mittal" is named
+    assert mentioned("zealand", text, facts)  # every word is in the text
+    assert mentioned("new zealand", text, facts)
+    assert not mentioned("nissan motor co ltd", text, facts)
+    assert not mentioned("first interstate bancorp", text, facts)

@@ -302,3 +302,23 @@ def test_long_runs_of_end_marks_split_in_linear_time(text: str) -> None:
     # a quadratic scan of 200,000 characters takes minutes; linear takes milliseconds
     assert time.perf_counter() - t0 < 5.0
     assert "".join(out).replace(" ", "") == text.replace(" ", "")
+
+
+def test_short_wire_notice_with_run_on_lines_is_hard_wrapped() -> None:
+    """Wire copy whose paragraphs are one or two lines: few lines end open, but lines that run on into a line
+    opening in lower case or with a digit show the wrapping (no heading is taken from a wrapped line)."""
+    text = (
+        "Nissan Motor Co Ltd <NSAN.T> is issuing a\n"
+        "35 billion yen eurobond due March 25 1992 paying 5-1/8 pct and\n"
+        "priced at 103-3/8, Nikko Securities Co (Europe) Ltd said.\n"
+        "    The non-callable issue is available in denominations of one\n"
+        "mln Yen and will be listed in Luxembourg.\n"
+        "    The payment date is March 25.\n"
+        "    Nikko said it was still completing the syndicate.\n"
+    )
+    paras = _paras(text)
+    assert " ".join(paras[0].split()).startswith("Nissan Motor Co Ltd <NSAN.T> is issuing a 35 billion yen")
+    assert len(paras) == 4
+    # Lines that open with capitals after open-ended lines are headings and stay apart.
+    headings = "Taliban take Kabul\nResistance in the valley\nThe group said it had won the war.\nOfficials left."
+    assert _paras(headings) == headings.split("\n")

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 
 _PARA_BREAK = re.compile(r"\n[ \t]*\n\s*|\n(?=[ \t]{2,}\S)")
 _LINE_BREAK = re.compile(r"\n\s*")
+_RUN_ON = re.compile(r"[ \t]*[a-z0-9]")  # a line that goes on with the sentence of the line before
+_WRAP_WIDTH = 30  # the median line width of hard-wrapped text is at least this
 # Candidate sentence ends: terminal punctuation plus closing quotes/brackets, then space and a likely start.
 # Runs are taken whole (possessive, and only from their first character): giving some back can never let the
 # space follow, and retrying each suffix of a long run ("!!!…" or "." then a long blank) was quadratic.
@@ -60,14 +62,24 @@ def is_heading(text: str, start: int, end: int) -> bool:
 
 
 def _hard_wrapped(text: str) -> bool:
-    lines = [ln for ln in text.split("\n") if ln.strip()]
+    """Most lines end mid-sentence at a similar width; or, in short wire notices whose paragraphs are one or two
+    lines, lines at least twice run on into a next line that opens in lower case or with a digit ("is issuing
+    a" / "35 billion yen eurobond"), which no heading or paragraph does."""
+    raw = text.split("\n")
+    lines = [ln for ln in raw if ln.strip()]
     if len(lines) < 4:
         return False
     inner = lines[:-1]
-    open_ended = sum(1 for ln in inner if not _TERMINAL.search(ln))
     widths = sorted(len(ln) for ln in inner)
-    median = widths[len(widths) // 2]
-    return open_ended / len(inner) > 0.5 and median >= 30
+    if widths[len(widths) // 2] < _WRAP_WIDTH:
+        return False
+    open_ended = sum(1 for ln in inner if not _TERMINAL.search(ln))
+    if open_ended / len(inner) > 0.5:
+        return True
+    run_on = sum(
+        1 for ln, nx in zip(raw, raw[1:], strict=False) if ln.strip() and not _TERMINAL.search(ln) and _RUN_ON.match(nx)
+    )
+    return run_on >= 2
 
 
 def _is_abbreviation(text: str, para_start: int, dot: int) -> bool:
